@@ -1,0 +1,1 @@
+//! Find LM Studio's `lms` command-line tool and drive it asynchronously.

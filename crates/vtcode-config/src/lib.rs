@@ -1,0 +1,1 @@
+//! VT Code configuration: `vtcode.toml` plus the environment, resolved into [`VTCodeConfig`].

@@ -1,0 +1,1 @@
+//! Make a local LM Studio model ready and usable for a coding agent.
