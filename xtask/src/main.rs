@@ -1,6 +1,9 @@
 //! `cargo xtask <task>`: the project's automation, as plain functions.
 
 mod ci;
+mod demo;
+mod integration;
+mod real_server;
 
 use std::process::ExitCode;
 
@@ -8,7 +11,11 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [args]
 
 tasks:
-  ci            run the same checks as .ci/run (fmt, clippy, tests, docs)
+  demo          the readiness flow + a streamed chat, against the bundled emulator
+                (or a real LM Studio with LMSTUDIO_URL / --url)
+  integration   the facade's end-to-end suite against the emulator in every profile
+                (and LMSTUDIO_URL when set); --real runs it against a real llama.cpp server
+  ci            run the same checks as .ci/run
 ";
 
 fn main() -> ExitCode {
@@ -17,6 +24,8 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let result = match task.as_deref() {
         Some("ci") => ci::run(&rest),
+        Some("demo") => demo::run(&rest),
+        Some("integration") => integration::run(&rest),
         Some("help" | "-h" | "--help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

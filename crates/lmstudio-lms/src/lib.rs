@@ -1,1 +1,32 @@
 //! Find LM Studio's `lms` command-line tool and drive it asynchronously.
+//!
+//! - [`discover`] / [`Lms::locate`]: explicit path, `LMSTUDIO_LMS_PATH`, `PATH` (with
+//!   `PATHEXT` on Windows), then LM Studio's home (`~/.lmstudio-home-pointer`,
+//!   `~/.cache/lm-studio`, `~/.lmstudio`). All inputs are injectable ([`DiscoveryInputs`]).
+//! - [`Lms`]: `get` (download with parsed progress), `ls`, `ps`, `server status` (parsed into
+//!   [`lmstudio_proto::lms`] types), `load`, `unload`.
+//! - Processes run without a shell, with stdin null and both pipes drained concurrently with
+//!   bounded memory. Every command future is cancel-safe: dropping it kills and reaps `lms`.
+//! - [`parse_progress_line`] and [`StderrProgress`] for `lms get`'s progress bar.
+//!
+//! This crate knows processes and the `lms` CLI, nothing of HTTP.
+
+mod discovery;
+mod error;
+mod lms;
+mod process;
+mod progress;
+mod reporter;
+mod text;
+mod validate;
+
+pub use discovery::{
+    DiscoveryInputs, DiscoverySource, HOME_POINTER_FILE, LMS_PATH_ENV, LmsLocation, Platform,
+    discover, lmstudio_home,
+};
+pub use error::{LmsError, NOT_FOUND_MESSAGE};
+pub use lms::{DEFAULT_TIMEOUT, GetOptions, GetOutcome, Lms, LoadOptions};
+pub use progress::{DownloadProgress, parse_progress_line};
+pub use reporter::StderrProgress;
+pub use text::strip_ansi;
+pub use validate::validate_model_arg;

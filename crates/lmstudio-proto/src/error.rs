@@ -37,10 +37,12 @@ impl ErrorEnvelope {
         let error = match probe.error? {
             Value::Null => return None,
             Value::String(text) => ErrorField::Text(text),
-            value @ Value::Object(_) => match serde_json::from_value::<ErrorObject>(value.clone()) {
-                Ok(object) => ErrorField::Object(object),
-                Err(_) => ErrorField::Text(value.to_string()),
-            },
+            value @ Value::Object(_) => {
+                match serde_json::from_value::<ErrorObject>(value.clone()) {
+                    Ok(object) => ErrorField::Object(object),
+                    Err(_) => ErrorField::Text(value.to_string()),
+                }
+            }
             other => ErrorField::Text(other.to_string()),
         };
         Some(Self {

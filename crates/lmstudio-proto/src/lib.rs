@@ -3,9 +3,33 @@
 //! This crate is serde types only: no I/O, no HTTP, no policy. Other OpenAI-compatible
 //! providers (llama.cpp's server, vLLM, Ollama's `/v1`) can reuse it.
 //!
+//! - [`openai`]: the OpenAI-compatible `/v1` API (models, chat, streaming chunks, tool-call
+//!   assembly, completions, embeddings).
+//! - [`native`]: LM Studio's own REST API, [`native::v0`] (`/api/v0`, 0.3.6+) and
+//!   [`native::v1`] (`/api/v1`, 0.4+).
+//! - [`lms`]: the JSON the `lms` CLI prints (`ls`, `ps`, `server status`).
+//! - [`error`]: the `{"error": ...}` envelope any body may carry.
+//!
 //! Conventions every type follows:
 //! - enums that servers extend carry an `Other(String)` fallback that round-trips;
 //! - unknown fields never fail a parse; requests and main responses keep them in `extra`;
 //! - optional request fields are skipped when unset, so minimal requests stay minimal.
+//!
+//! ```
+//! use lmstudio_proto::openai::{ChatCompletionRequest, ChatMessage};
+//!
+//! let request = ChatCompletionRequest::new("m", vec![ChatMessage::user("hi")]);
+//! assert_eq!(
+//!     serde_json::to_string(&request).unwrap(),
+//!     r#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#
+//! );
+//! ```
+
+#[macro_use]
+mod macros;
+mod tagged;
 
 pub mod error;
+pub mod lms;
+pub mod native;
+pub mod openai;

@@ -1,1 +1,19 @@
 //! Test support: an LM Studio emulator, a raw fault server and a fake `lms` CLI.
+//!
+//! - [`emulator`]: an in-process HTTP/1.1 server that behaves like LM Studio's local server
+//!   (0.3.x and 0.4.x profiles, JIT on/off, auth, downloads, loads, chat, streaming,
+//!   embeddings, the error quirks). Start one with [`Emulator::builder`].
+//! - [`fake_lms`]: the logic of the `fake-lms` binary, which behaves like `lms get/ls/ps/load/
+//!   unload/server status` against an emulator; [`write_lms_wrapper`] writes an `lms` script
+//!   that runs it.
+//! - [`fault`]: a raw TCP server that misbehaves on purpose, for transport fault tests.
+
+pub mod emulator;
+pub mod fake_lms;
+pub mod fault;
+
+pub use emulator::{
+    CatalogModel, Emulator, EmulatorBuilder, ModelKind, Profile, ReasoningField, RecordedRequest,
+    StreamFault,
+};
+pub use fake_lms::{find_fake_lms_binary, write_lms_wrapper};

@@ -1,1 +1,102 @@
 //! Make a local LM Studio model ready and usable for a coding agent.
+//!
+//! The entry point most programs need:
+//!
+//! ```no_run
+//! use vtcode_config::ConfigManager;
+//! use vtcode_lmstudio::ensure_oss_ready;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let manager = ConfigManager::load_from_workspace(".")?;
+//! ensure_oss_ready(manager.config()).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`ensure_oss_ready`] reaches the server (a refused connection fails in milliseconds), reads
+//! the model list once, downloads the model with progress on stderr if it is missing, then
+//! loads it in the background. [`LMStudioClient`] offers each step separately, an awaited
+//! variant with a [`ReadinessReport`], model metadata, chat (streamed or not), completions and
+//! embeddings.
+//!
+//! Errors from the seed API are `std::io::Error`s whose inner error is an [`LmStudioError`]:
+//!
+//! ```no_run
+//! # async fn run(config: &vtcode_config::VTCodeConfig) {
+//! if let Err(err) = vtcode_lmstudio::ensure_oss_ready(config).await {
+//!     match err.get_ref().and_then(|e| e.downcast_ref::<vtcode_lmstudio::LmStudioError>()) {
+//!         Some(typed) if typed.is_not_responding() => eprintln!("start LM Studio: {typed}"),
+//!         _ => eprintln!("{err}"),
+//!     }
+//! }
+//! # }
+//! ```
+
+mod catalog;
+mod client;
+mod convert;
+mod download;
+mod error;
+mod inference;
+mod listing;
+mod load;
+mod model_id;
+mod progress;
+mod readiness;
+mod server;
+mod settings;
+mod single_flight;
+mod status;
+
+use std::io;
+
+use vtcode_config::VTCodeConfig;
+
+pub use catalog::{
+    CatalogSource, LoadedInstanceInfo, ModelCatalog, ModelInfo, ModelKind, ModelState,
+};
+pub use client::LMStudioClient;
+pub use download::DownloadOutcome;
+pub use error::{LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE};
+pub use inference::{ChatStream, ChatStreamSummary};
+pub use load::{LoadMethod, LoadOptions, LoadOutcome};
+pub use progress::{
+    DownloadMethod, NoProgress, ProgressEvent, ProgressReporter, StderrReporter, format_bytes,
+    progress_line,
+};
+pub use readiness::{DownloadStep, LoadStep, ReadinessReport, ReadinessTimings};
+pub use server::{NativeApi, ServerInfo, ServerKind};
+pub use settings::DEFAULT_BASE_URL;
+pub use status::LoadedModelStatus;
+
+/// Re-exported wire types, so callers can build requests without another dependency.
+pub use lmstudio_proto as proto;
+
+/// The model made ready when `[agent].default_model` is not set.
+pub const DEFAULT_OSS_MODEL: &str = "openai/gpt-oss-20b";
+
+/// Makes the configured model ready: reach LM Studio, download the model if it is missing
+/// (progress on stderr), then preload it per `[lmstudio].preload` (default: in the background
+/// with `tokio::spawn`, failures logged with `tracing::warn!`).
+///
+/// Errors keep the seed's contract: `ConnectionRefused` "LM Studio is not responding. ..."
+/// when the server is unreachable, `NotFound` "LM Studio not found. ..." when `lms` is needed
+/// and missing, `PermissionDenied` when the token is missing or wrong, and `Other` with the
+/// exit code and stderr of a failed `lms get`. A model list that cannot be read is only a
+/// warning. The inner error is an [`LmStudioError`].
+pub async fn ensure_oss_ready(config: &VTCodeConfig) -> io::Result<()> {
+    ensure_oss_ready_with_report(config)
+        .await
+        .map(|_| ())
+        .map_err(Into::into)
+}
+
+/// The awaited variant of [`ensure_oss_ready`]: the same flow, returning what was done and
+/// how long it took. With `preload = "wait"` it also waits for the load.
+pub async fn ensure_oss_ready_with_report(
+    config: &VTCodeConfig,
+) -> Result<ReadinessReport, LmStudioError> {
+    let client = LMStudioClient::new(config)?;
+    let model = client.default_model().to_owned();
+    client.ensure_ready(&model).await
+}

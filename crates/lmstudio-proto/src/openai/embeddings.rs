@@ -1,0 +1,175 @@
+//! `POST /v1/embeddings`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::ObjectKind;
+
+/// `POST /v1/embeddings`. Unset fields are not sent.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EmbeddingRequest {
+    /// The embedding model key.
+    pub model: String,
+    /// What to embed.
+    pub input: EmbeddingInput,
+    /// `float` (the default) or `base64`; this crate reads float vectors only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding_format: Option<String>,
+    /// Requested vector size (models that support it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<u32>,
+    /// Other fields to send (e.g. LM Studio's `ttl`).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl EmbeddingRequest {
+    /// A request embedding `input` with `model`.
+    pub fn new(model: impl Into<String>, input: impl Into<EmbeddingInput>) -> Self {
+        Self {
+            model: model.into(),
+            input: input.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// `input`: a string, strings, or token ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EmbeddingInput {
+    /// One text.
+    Text(String),
+    /// Several texts (one vector each).
+    Texts(Vec<String>),
+    /// One pre-tokenized input.
+    Tokens(Vec<u32>),
+    /// Several pre-tokenized inputs.
+    TokenBatches(Vec<Vec<u32>>),
+}
+
+impl Default for EmbeddingInput {
+    fn default() -> Self {
+        Self::Text(String::new())
+    }
+}
+
+impl From<&str> for EmbeddingInput {
+    fn from(text: &str) -> Self {
+        Self::Text(text.to_owned())
+    }
+}
+
+impl From<String> for EmbeddingInput {
+    fn from(text: String) -> Self {
+        Self::Text(text)
+    }
+}
+
+impl From<Vec<String>> for EmbeddingInput {
+    fn from(texts: Vec<String>) -> Self {
+        Self::Texts(texts)
+    }
+}
+
+impl From<Vec<&str>> for EmbeddingInput {
+    fn from(texts: Vec<&str>) -> Self {
+        Self::Texts(texts.into_iter().map(str::to_owned).collect())
+    }
+}
+
+/// The answer: one vector per input.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EmbeddingResponse {
+    /// `list`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectKind>,
+    /// The vectors (required).
+    pub data: Vec<Embedding>,
+    /// The model that answered (LM Studio may add the `@quant` variant).
+    #[serde(default)]
+    pub model: String,
+    /// Token counts (LM Studio may report zeros).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<EmbeddingUsage>,
+    /// Fields this crate does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl EmbeddingResponse {
+    /// The vectors ordered by `index` (the input order).
+    pub fn vectors(&self) -> Vec<&[f32]> {
+        let mut data: Vec<&Embedding> = self.data.iter().collect();
+        data.sort_by_key(|e| e.index);
+        data.into_iter().map(|e| e.embedding.as_slice()).collect()
+    }
+}
+
+/// One vector.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Embedding {
+    /// `embedding`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<ObjectKind>,
+    /// The vector.
+    pub embedding: Vec<f32>,
+    /// The input this vector belongs to.
+    #[serde(default)]
+    pub index: u32,
+    /// Fields this crate does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Token counts of an embedding request.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct EmbeddingUsage {
+    /// Input tokens.
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    /// Input tokens (again).
+    #[serde(default)]
+    pub total_tokens: u64,
+    /// Fields this crate does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn input_forms() {
+        for (input, wire) in [
+            (EmbeddingInput::from("a"), json!("a")),
+            (EmbeddingInput::from(vec!["a", "b"]), json!(["a", "b"])),
+            (EmbeddingInput::Tokens(vec![1, 2]), json!([1, 2])),
+            (
+                EmbeddingInput::TokenBatches(vec![vec![1], vec![2, 3]]),
+                json!([[1], [2, 3]]),
+            ),
+        ] {
+            assert_eq!(serde_json::to_value(&input).unwrap(), wire);
+            assert_eq!(
+                serde_json::from_value::<EmbeddingInput>(wire).unwrap(),
+                input
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&EmbeddingRequest::new("e", "x")).unwrap(),
+            r#"{"model":"e","input":"x"}"#
+        );
+    }
+
+    #[test]
+    fn vectors_follow_index() {
+        let response: EmbeddingResponse = serde_json::from_value(json!({
+            "data":[{"embedding":[2.0],"index":1},{"embedding":[1.0],"index":0}],"model":"e"
+        }))
+        .unwrap();
+        assert_eq!(response.vectors(), vec![&[1.0f32][..], &[2.0f32][..]]);
+    }
+}

@@ -1,0 +1,158 @@
+//! Server-sent events: a channel-fed body and a writer that paces chunks and injects faults.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Response, header};
+use http_body_util::BodyExt;
+use hyper::body::Frame;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::builder::StreamFault;
+use super::reply::Resp;
+
+/// A response body fed from a channel: each message becomes one frame, written as it comes.
+struct ChannelBody {
+    rx: mpsc::Receiver<Result<Bytes, io::Error>>,
+}
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        self.rx
+            .poll_recv(cx)
+            .map(|item| item.map(|result| result.map(Frame::data)))
+    }
+}
+
+/// Writes SSE events into a streaming response, one frame per event.
+pub(crate) struct SseWriter {
+    tx: mpsc::Sender<Result<Bytes, io::Error>>,
+    delay: Duration,
+    fault: Option<StreamFault>,
+    sent: usize,
+    stopped: bool,
+}
+
+/// A `text/event-stream` response and the writer that feeds it.
+pub(crate) fn sse_response(delay: Duration, fault: Option<StreamFault>) -> (Resp, SseWriter) {
+    let (tx, rx) = mpsc::channel(16);
+    let mut response = Response::new(ChannelBody { rx }.boxed());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache"),
+    );
+    let writer = SseWriter {
+        tx,
+        delay,
+        fault,
+        sent: 0,
+        stopped: false,
+    };
+    (response, writer)
+}
+
+impl SseWriter {
+    /// Sends `data: <json>\n\n`. Returns false once the stream is over (client gone or an
+    /// injected fault fired): the caller stops generating.
+    pub(crate) async fn data(&mut self, value: &Value) -> bool {
+        self.send_event(None, value).await
+    }
+
+    /// Sends `event: <name>\ndata: <json>\n\n` (the named events of `/v1/responses`).
+    pub(crate) async fn event(&mut self, name: &str, value: &Value) -> bool {
+        self.send_event(Some(name), value).await
+    }
+
+    /// Sends `data: [DONE]\n\n` unless the stream is already over.
+    pub(crate) async fn done(&mut self) {
+        if !self.stopped {
+            self.pause().await;
+            let _ = self
+                .tx
+                .send(Ok(Bytes::from_static(b"data: [DONE]\n\n")))
+                .await;
+            self.stopped = true;
+        }
+    }
+
+    async fn send_event(&mut self, name: Option<&str>, value: &Value) -> bool {
+        if self.stopped {
+            return false;
+        }
+        if let Some(fault) = self.fault
+            && self.fire(fault).await
+        {
+            self.stopped = true;
+            return false;
+        }
+        self.pause().await;
+        let text = match name {
+            Some(name) => format!("event: {name}\ndata: {value}\n\n"),
+            None => format!("data: {value}\n\n"),
+        };
+        if self.tx.send(Ok(Bytes::from(text))).await.is_err() {
+            self.stopped = true;
+            return false;
+        }
+        self.sent += 1;
+        true
+    }
+
+    /// Applies the fault if its chunk count is reached; returns whether it fired.
+    async fn fire(&mut self, fault: StreamFault) -> bool {
+        match fault {
+            StreamFault::ErrorAfter(n) if self.sent >= n => {
+                self.pause().await;
+                let error = json!({ "error": {
+                    "message": "The model has crashed without additional information. (injected by the LM Studio emulator)",
+                    "type": "internal_error",
+                    "param": null,
+                    "code": null,
+                }});
+                let _ = self
+                    .tx
+                    .send(Ok(Bytes::from(format!("data: {error}\n\n"))))
+                    .await;
+                true
+            }
+            StreamFault::DropAfter(n) if self.sent >= n => true,
+            StreamFault::AbortAfter(n) if self.sent >= n => {
+                // Let the chunks already sent reach the wire before the connection dies:
+                // wait (bounded) until the connection took them, then a little more.
+                self.pause().await;
+                for _ in 0..200 {
+                    if self.tx.capacity() == self.tx.max_capacity() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                let error = io::Error::new(io::ErrorKind::ConnectionAborted, "injected abort");
+                let _ = self.tx.send(Err(error)).await;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    async fn pause(&self) {
+        if self.sent > 0 && !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+    }
+}

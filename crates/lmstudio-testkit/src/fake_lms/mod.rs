@@ -1,0 +1,84 @@
+//! The fake `lms`: behaves like `lms get/ls/ps/load/unload/server status` against an emulator.
+//!
+//! The `fake-lms` binary calls [`run`]. It is invoked as
+//! `fake-lms --server http://127.0.0.1:PORT <lms args...>`; tests put an `lms` script on disk
+//! with [`write_lms_wrapper`] so the code under test runs "lms" as usual. Outputs follow the
+//! real CLI: data (`--json`) and progress bars / spinners on stdout, messages on stderr,
+//! `Error: ...` and exit code 1 on failure.
+
+mod args;
+mod client;
+mod commands;
+mod get;
+mod progress;
+mod wrapper;
+
+use std::io::Write;
+
+pub use wrapper::{find_fake_lms_binary, write_lms_wrapper};
+
+use client::Server;
+
+/// The text `lms` prints with no arguments.
+const USAGE: &str = "lms is LM Studio's CLI utility for your models, server, and inference runtime. (fake-lms: the lmstudio-testkit stand-in)\n\nUsage: lms <get|ls|ps|load|unload|server|version> [options]\n\nCLI commit: fake-lms\n";
+
+/// Runs the fake `lms` with `args` (program name excluded), writing to `out` / `err`, and
+/// returns the exit code (0 success, 1 error).
+///
+/// `--server URL` (or `--server=URL`) must come before the command; without it the server is
+/// `http://127.0.0.1:1234`.
+pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let mut rest = args;
+    let mut server_url = "http://127.0.0.1:1234".to_owned();
+    loop {
+        match rest.first().map(String::as_str) {
+            Some("--server") => match rest.get(1) {
+                Some(url) => {
+                    server_url = url.clone();
+                    rest = &rest[2..];
+                }
+                None => return fail(err, "option '--server' argument missing"),
+            },
+            Some(arg) if arg.starts_with("--server=") => {
+                server_url = arg["--server=".len()..].to_owned();
+                rest = &rest[1..];
+            }
+            _ => break,
+        }
+    }
+    let server = match Server::parse(&server_url) {
+        Ok(server) => server,
+        Err(message) => return fail(err, &message),
+    };
+    let Some((command, rest)) = rest.split_first() else {
+        let _ = out.write_all(USAGE.as_bytes());
+        return 0;
+    };
+    let code = match command.as_str() {
+        "get" => get::get(&server, rest, out, err),
+        "ls" => commands::ls(&server, rest, out, err),
+        "ps" => commands::ps(&server, rest, out, err),
+        "load" => commands::load(&server, rest, out, err),
+        "unload" => commands::unload(&server, rest, out, err),
+        "server" => commands::server(&server, rest, out, err),
+        "version" => commands::version(rest, out, err),
+        "-v" | "--version" => {
+            let _ = writeln!(out, "CLI commit: fake-lms");
+            0
+        }
+        "-h" | "--help" | "help" => {
+            let _ = out.write_all(USAGE.as_bytes());
+            0
+        }
+        other => fail(err, &format!("unknown command '{other}'")),
+    };
+    let _ = out.flush();
+    let _ = err.flush();
+    code
+}
+
+/// Prints `Error: <message>` on stderr and returns exit code 1.
+pub(crate) fn fail(err: &mut dyn Write, message: &str) -> i32 {
+    let _ = writeln!(err, "Error: {message}");
+    1
+}

@@ -1,0 +1,427 @@
+//! The transport error type, and how hyper errors and bad responses map onto it.
+
+use std::error::Error as StdError;
+use std::fmt::Write as _;
+use std::io;
+use std::time::Duration;
+
+use lmstudio_proto::error::ErrorEnvelope;
+
+use crate::endpoint::EndpointError;
+
+/// Longest body excerpt (in characters) kept in an error.
+pub const EXCERPT_CHARS: usize = 256;
+
+/// Everything that can go wrong talking to a server.
+///
+/// Messages never contain the bearer token. Variants carry the full request URL so a log line
+/// says which call failed.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server URL could not be parsed.
+    #[error("invalid server URL: {0}")]
+    InvalidEndpoint(#[from] EndpointError),
+
+    /// Nothing listens on the port: the connection was refused.
+    #[error("connection refused by {url}")]
+    ConnectRefused {
+        /// The URL requested.
+        url: String,
+    },
+
+    /// Resolving the host and opening the TCP connection took longer than the connect limit.
+    #[error("timed out after {limit:?} connecting to {url}")]
+    ConnectTimeout {
+        /// The URL requested.
+        url: String,
+        /// The connect limit in force.
+        limit: Duration,
+    },
+
+    /// Any other failure to connect: DNS failure, network unreachable, ...
+    #[error("could not connect to {url}: {message}")]
+    Connect {
+        /// The URL requested.
+        url: String,
+        /// What the operating system or resolver said.
+        message: String,
+    },
+
+    /// The server accepted the request but sent no response headers in time.
+    #[error("{method} {url}: no response headers within {limit:?}")]
+    ResponseHeadersTimeout {
+        /// The HTTP method.
+        method: String,
+        /// The URL requested.
+        url: String,
+        /// The response-headers limit in force.
+        limit: Duration,
+    },
+
+    /// A streamed body went silent for longer than the idle limit.
+    #[error("{url}: the stream was idle for more than {limit:?}")]
+    IdleTimeout {
+        /// The URL requested.
+        url: String,
+        /// The idle limit in force.
+        limit: Duration,
+    },
+
+    /// A non-streaming call (headers and body) did not finish within its deadline.
+    #[error("{method} {url}: no complete response within {limit:?}")]
+    DeadlineExceeded {
+        /// The HTTP method.
+        method: String,
+        /// The URL requested.
+        url: String,
+        /// The deadline in force.
+        limit: Duration,
+    },
+
+    /// The response body is larger than the body limit (declared or counted).
+    #[error("{url}: response body exceeds the limit of {limit} bytes{}", declared_suffix(*.declared))]
+    BodyTooLarge {
+        /// The URL requested.
+        url: String,
+        /// The body limit in force.
+        limit: usize,
+        /// The `Content-Length` the server declared, if any.
+        declared: Option<u64>,
+    },
+
+    /// One SSE line or event is larger than the event limit.
+    #[error("{url}: a server-sent event exceeds the limit of {limit} bytes")]
+    SseEventTooLarge {
+        /// The URL requested.
+        url: String,
+        /// The event limit in force.
+        limit: usize,
+    },
+
+    /// The body is not the JSON expected.
+    #[error("{url} (HTTP {status}): invalid JSON: {message}; body starts with: {excerpt}")]
+    InvalidJson {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status of the response.
+        status: u16,
+        /// What the JSON parser said.
+        message: String,
+        /// The start of the body (at most [`EXCERPT_CHARS`] characters).
+        excerpt: String,
+    },
+
+    /// One server-sent event was not valid UTF-8 (the stream goes on after it).
+    #[error("{url}: a server-sent event was not valid UTF-8")]
+    InvalidUtf8 {
+        /// The URL requested.
+        url: String,
+    },
+
+    /// The server rejected the credentials (HTTP 401 or 403).
+    #[error("{url}: authentication rejected (HTTP {status}): {message}")]
+    Auth {
+        /// 401 or 403.
+        status: u16,
+        /// The URL requested.
+        url: String,
+        /// The server's own message.
+        message: String,
+    },
+
+    /// The server reported an error: a 4xx/5xx status, a 2xx body holding an `error`
+    /// envelope, or an error event inside a stream (status 200).
+    #[error("{url}: server error (HTTP {status}): {message}")]
+    Server {
+        /// The HTTP status (200 for an error inside a successful response or stream).
+        status: u16,
+        /// The URL requested.
+        url: String,
+        /// The server's own message, or an excerpt of a non-JSON body.
+        message: String,
+        /// The parsed `error` envelope, when the body had one.
+        envelope: Option<Box<ErrorEnvelope>>,
+    },
+
+    /// A stream ended before its `[DONE]` marker.
+    #[error("{url}: the stream ended before [DONE]")]
+    StreamEndedEarly {
+        /// The URL requested.
+        url: String,
+    },
+
+    /// The connection failed after it was established: reset, closed mid-body, protocol error.
+    #[error("{url}: {message}")]
+    Transport {
+        /// The URL requested.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// The request could not be built (body serialization failed, invalid header, ...).
+    #[error("could not build the request: {message}")]
+    Request {
+        /// What went wrong.
+        message: String,
+    },
+}
+
+fn declared_suffix(declared: Option<u64>) -> String {
+    match declared {
+        Some(n) => format!(" (Content-Length: {n})"),
+        None => String::new(),
+    }
+}
+
+impl Error {
+    /// True for the four time limits: connect, response headers, idle, deadline.
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self,
+            Self::ConnectTimeout { .. }
+                | Self::ResponseHeadersTimeout { .. }
+                | Self::IdleTimeout { .. }
+                | Self::DeadlineExceeded { .. }
+        )
+    }
+
+    /// True when no connection could be made (refused, connect timeout, DNS, unreachable).
+    pub fn is_connect(&self) -> bool {
+        matches!(
+            self,
+            Self::ConnectRefused { .. } | Self::ConnectTimeout { .. } | Self::Connect { .. }
+        )
+    }
+
+    /// The HTTP status, for errors that come with a response.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Auth { status, .. }
+            | Self::Server { status, .. }
+            | Self::InvalidJson { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The server's `error` envelope, when the error carries one.
+    pub fn envelope(&self) -> Option<&ErrorEnvelope> {
+        match self {
+            Self::Server { envelope, .. } => envelope.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// A bounded, single-line excerpt of a body: at most [`EXCERPT_CHARS`] characters, control
+/// characters replaced by spaces, `…` appended when cut.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    // 4 bytes per char at most: never decode more than needed.
+    let window = &body[..body.len().min(EXCERPT_CHARS * 4)];
+    let text = String::from_utf8_lossy(window);
+    let text = text.trim();
+    let total = text.chars().count();
+    let cut = total > EXCERPT_CHARS || window.len() < body.len();
+    let keep = if cut { EXCERPT_CHARS - 1 } else { total };
+    let mut out = String::with_capacity(keep + 3);
+    out.extend(
+        text.chars()
+            .take(keep)
+            .map(|c| if c.is_control() { ' ' } else { c }),
+    );
+    if cut {
+        out.push('…');
+    }
+    out
+}
+
+/// Builds the error for a response whose status or body says it failed, if it did.
+///
+/// 401/403 become [`Error::Auth`]; an `error` envelope (any status) or a non-2xx status become
+/// [`Error::Server`] with the server's message, or a bounded excerpt of a non-JSON body.
+pub(crate) fn error_from_response(status: u16, url: &str, body: &[u8]) -> Option<Error> {
+    let envelope = ErrorEnvelope::from_slice(body);
+    let success = (200..300).contains(&status);
+    if success && envelope.is_none() {
+        return None;
+    }
+    let message = match &envelope {
+        Some(envelope) => envelope.message().to_owned(),
+        None => {
+            let text = excerpt(body);
+            if text.is_empty() {
+                http::StatusCode::from_u16(status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("empty response body")
+                    .to_owned()
+            } else {
+                text
+            }
+        }
+    };
+    let url = url.to_owned();
+    if status == 401 || status == 403 {
+        return Some(Error::Auth {
+            status,
+            url,
+            message,
+        });
+    }
+    Some(Error::Server {
+        status,
+        url,
+        message,
+        envelope: envelope.map(Box::new),
+    })
+}
+
+/// A connect attempt (resolve + TCP) that outlived the connect limit.
+#[derive(Debug)]
+pub(crate) struct ConnectTimedOut;
+
+impl std::fmt::Display for ConnectTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connect timed out")
+    }
+}
+
+impl StdError for ConnectTimedOut {}
+
+/// Iterates an error and its sources.
+fn chain<'a>(
+    error: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(error), |e: &&'a (dyn StdError + 'static)| {
+        (*e).source()
+    })
+}
+
+/// The messages of an error's source chain, joined with `: ` (duplicates skipped).
+pub(crate) fn chain_message(error: &(dyn StdError + 'static)) -> String {
+    let mut out = String::new();
+    let mut last = String::new();
+    for e in chain(error) {
+        let text = e.to_string();
+        if text.is_empty() || last.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        let _ = write!(out, "{text}");
+        last = text;
+    }
+    out
+}
+
+fn io_kind(error: &(dyn StdError + 'static)) -> Option<io::ErrorKind> {
+    chain(error).find_map(|e| e.downcast_ref::<io::Error>().map(io::Error::kind))
+}
+
+/// Maps an error from the pooled client onto our kinds.
+pub(crate) fn from_client_error(
+    error: &hyper_util::client::legacy::Error,
+    url: &str,
+    connect_limit: Duration,
+) -> Error {
+    let url = url.to_owned();
+    if error.is_connect() {
+        if chain(error).any(|e| e.is::<ConnectTimedOut>()) {
+            return Error::ConnectTimeout {
+                url,
+                limit: connect_limit,
+            };
+        }
+        return match io_kind(error) {
+            Some(io::ErrorKind::ConnectionRefused) => Error::ConnectRefused { url },
+            Some(io::ErrorKind::TimedOut) => Error::ConnectTimeout {
+                url,
+                limit: connect_limit,
+            },
+            _ => Error::Connect {
+                url,
+                message: connect_message(error),
+            },
+        };
+    }
+    Error::Transport {
+        url,
+        message: chain_message(error),
+    }
+}
+
+/// The connect error's chain without hyper-util's generic "client error (Connect)" prefix.
+fn connect_message(error: &hyper_util::client::legacy::Error) -> String {
+    match error.source() {
+        Some(source) => chain_message(source),
+        None => chain_message(error),
+    }
+}
+
+/// True when the request failed before any response byte in a way a stale keep-alive
+/// connection causes: closed, reset or incomplete. Only such GETs are retried.
+pub(crate) fn is_stale_connection(error: &hyper_util::client::legacy::Error) -> bool {
+    if error.is_connect() {
+        return false;
+    }
+    chain(error).any(|e| {
+        if let Some(h) = e.downcast_ref::<hyper::Error>() {
+            return h.is_incomplete_message() || h.is_canceled() || h.is_closed();
+        }
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            return matches!(
+                io.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::UnexpectedEof
+            );
+        }
+        false
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_is_bounded_and_single_line() {
+        let long = "x".repeat(10_000);
+        let e = excerpt(long.as_bytes());
+        assert_eq!(e.chars().count(), EXCERPT_CHARS);
+        assert!(e.ends_with('…'));
+        assert_eq!(excerpt(b"  a\nb\r\tc  "), "a b  c");
+        assert_eq!(excerpt(b""), "");
+        let exact = "y".repeat(EXCERPT_CHARS);
+        assert_eq!(excerpt(exact.as_bytes()), exact);
+        // Multi-byte text cut anywhere stays valid and bounded.
+        let wide = "é".repeat(5_000);
+        assert!(excerpt(wide.as_bytes()).chars().count() <= EXCERPT_CHARS);
+        assert_eq!(excerpt(&[0xff, b'a']), "\u{fffd}a");
+    }
+
+    #[test]
+    fn response_errors_keep_the_server_message() {
+        let err = error_from_response(200, "u", br#"{"error":"Unexpected endpoint"}"#);
+        assert!(
+            matches!(err, Some(Error::Server { status: 200, ref message, .. }) if message == "Unexpected endpoint")
+        );
+        let err = error_from_response(401, "u", br#"{"error":{"message":"Invalid API Key"}}"#);
+        assert!(
+            matches!(err, Some(Error::Auth { status: 401, ref message, .. }) if message == "Invalid API Key")
+        );
+        let err = error_from_response(500, "u", b"Internal Server Error");
+        assert!(
+            matches!(err, Some(Error::Server { status: 500, ref message, envelope: None, .. }) if message == "Internal Server Error")
+        );
+        let err = error_from_response(503, "u", b"");
+        assert!(
+            matches!(err, Some(Error::Server { ref message, .. }) if message == "Service Unavailable")
+        );
+        assert!(error_from_response(200, "u", br#"{"data":[]}"#).is_none());
+        assert!(error_from_response(204, "u", b"").is_none());
+    }
+}

@@ -1,0 +1,430 @@
+//! A pure Server-Sent Events decoder: bytes in, events out; no I/O, bounded memory.
+//!
+//! It follows the WHATWG event-stream rules, with two deliberate differences: invalid UTF-8
+//! inside one event is reported as an error for that event (the decoder goes on with the next
+//! one) instead of being replaced, and an event not closed by a blank line is still delivered
+//! when the input ends. Bytes are split into lines first (LF, CRLF or CR, found with a SIMD
+//! search) and decoded after, so a chunk boundary anywhere, inside a CRLF or a UTF-8
+//! character included, gives the same events.
+//!
+//! ```
+//! use lmstudio_transport::sse::SseDecoder;
+//!
+//! let mut decoder = SseDecoder::new(1024);
+//! decoder.push(b"event: greeting\r\ndata: hel");
+//! assert!(decoder.next_event().is_none());
+//! decoder.push(b"lo\r\n\r\ndata: [DONE]");
+//! let event = decoder.next_event().unwrap().unwrap();
+//! assert_eq!((event.event.as_deref(), event.data.as_str()), (Some("greeting"), "hello"));
+//! assert!(decoder.next_event().is_none()); // `[DONE]` has no blank line after it yet.
+//! decoder.finish();
+//! assert_eq!(decoder.next_event().unwrap().unwrap().data, "[DONE]");
+//! assert!(decoder.next_event().is_none());
+//! ```
+
+use std::mem;
+
+use memchr::{memchr, memchr2};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// An input buffer larger than this is shrunk back once it has been consumed.
+const SHRINK_ABOVE: usize = 256 * 1024;
+const KEEP_CAPACITY: usize = 16 * 1024;
+
+/// One dispatched event.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` name, if the event had one (`None` means the default, `message`).
+    pub event: Option<String>,
+    /// The `data:` lines joined with `\n`.
+    pub data: String,
+    /// The last event ID seen in the stream so far (`id:` persists across events).
+    pub id: Option<String>,
+    /// The `retry:` value (milliseconds) given in this event's block, if any.
+    pub retry: Option<u64>,
+}
+
+/// A problem with one event.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SseError {
+    /// The event's `data`, `event` or `id` was not valid UTF-8. Decoding goes on.
+    #[error("a server-sent event was not valid UTF-8")]
+    InvalidUtf8,
+    /// A line, or the `data` of one event, exceeded the limit. The decoder stops: it buffers
+    /// nothing more and yields no more events.
+    #[error("a server-sent event line or data exceeded {limit} bytes")]
+    EventTooLarge {
+        /// The limit in force.
+        limit: usize,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Running,
+    /// `finish` was called: the rest of the input is processed as the end of the stream.
+    Finishing,
+    Done,
+    Failed,
+}
+
+/// Bytes not yet split into lines.
+#[derive(Debug, Default)]
+struct Input {
+    buf: Vec<u8>,
+    /// Start of the first unprocessed line.
+    pos: usize,
+    /// Bytes before this offset hold no line end (saves rescanning a long partial line).
+    scanned: usize,
+    /// At stream start, until we know whether a BOM is there.
+    bom_pending: bool,
+    /// The last line ended in a CR at the end of the input: skip a LF that starts the next.
+    skip_lf: bool,
+}
+
+/// The event being assembled.
+#[derive(Debug, Default)]
+struct Pending {
+    data: Vec<u8>,
+    event_type: Vec<u8>,
+    last_id: Option<String>,
+    retry: Option<u64>,
+    reconnection_ms: Option<u64>,
+    invalid: bool,
+}
+
+enum Step {
+    Continue,
+    Emit(Result<SseEvent, SseError>),
+    TooLarge,
+}
+
+/// Turns SSE bytes into events. Feed it with [`push`](SseDecoder::push), take events with
+/// [`next_event`](SseDecoder::next_event) until it returns `None`, push again; at the end of
+/// input call [`finish`](SseDecoder::finish) and drain the last events.
+///
+/// Memory is bounded by the unread input plus one line and one event's `data`, each at most
+/// `max_event_bytes`. Take the events after every push: pushed bytes stay buffered until
+/// [`next_event`](SseDecoder::next_event) splits them.
+#[derive(Debug)]
+pub struct SseDecoder {
+    input: Input,
+    event: Pending,
+    max: usize,
+    state: State,
+}
+
+impl Default for SseDecoder {
+    /// A decoder with the default 4 MiB event limit.
+    fn default() -> Self {
+        Self::new(crate::Limits::DEFAULT_MAX_SSE_EVENT_BYTES)
+    }
+}
+
+impl SseDecoder {
+    /// A decoder refusing lines and event data longer than `max_event_bytes`.
+    pub fn new(max_event_bytes: usize) -> Self {
+        Self {
+            input: Input {
+                bom_pending: true,
+                ..Input::default()
+            },
+            event: Pending::default(),
+            max: max_event_bytes,
+            state: State::Running,
+        }
+    }
+
+    /// The line/event limit.
+    pub fn max_event_bytes(&self) -> usize {
+        self.max
+    }
+
+    /// The last valid `retry:` value seen (the reconnection time in milliseconds).
+    pub fn reconnection_ms(&self) -> Option<u64> {
+        self.event.reconnection_ms
+    }
+
+    /// True once the event limit was exceeded; the decoder then ignores all input.
+    pub fn is_failed(&self) -> bool {
+        self.state == State::Failed
+    }
+
+    /// Bytes pushed but not yet processed.
+    pub fn buffered_bytes(&self) -> usize {
+        self.input.buf.len() - self.input.pos
+    }
+
+    /// Adds input bytes. Ignored after [`finish`](SseDecoder::finish) or a size failure.
+    pub fn push(&mut self, chunk: &[u8]) {
+        if self.state != State::Running || chunk.is_empty() {
+            return;
+        }
+        let input = &mut self.input;
+        if input.pos > 0 {
+            if input.pos >= input.buf.len() {
+                input.buf.clear();
+                if input.buf.capacity() > SHRINK_ABOVE {
+                    input.buf.shrink_to(KEEP_CAPACITY);
+                }
+                input.scanned = 0;
+                input.pos = 0;
+            } else if input.pos >= input.buf.len() / 2 {
+                // Compact only when at least half is consumed: each byte moves O(1) times.
+                input.buf.drain(..input.pos);
+                input.scanned = input.scanned.saturating_sub(input.pos);
+                input.pos = 0;
+            }
+        }
+        input.buf.extend_from_slice(chunk);
+    }
+
+    /// Marks the end of input: what remains is processed, and a last event without its blank
+    /// line is dispatched. Keep calling [`next_event`](SseDecoder::next_event) until `None`.
+    pub fn finish(&mut self) {
+        if self.state == State::Running {
+            self.state = State::Finishing;
+        }
+    }
+
+    /// The next complete event, if the input buffered so far holds one.
+    pub fn next_event(&mut self) -> Option<Result<SseEvent, SseError>> {
+        loop {
+            if matches!(self.state, State::Done | State::Failed) {
+                return None;
+            }
+            let eof = self.state == State::Finishing;
+            let input = &mut self.input;
+            if input.bom_pending {
+                let rest = &input.buf[input.pos..];
+                if rest.len() < BOM.len() && !eof && BOM.starts_with(rest) {
+                    return None;
+                }
+                if rest.starts_with(BOM) {
+                    input.pos += BOM.len();
+                }
+                input.bom_pending = false;
+            }
+            if input.skip_lf && input.pos < input.buf.len() {
+                if input.buf[input.pos] == b'\n' {
+                    input.pos += 1;
+                }
+                input.skip_lf = false;
+            }
+            let start = input.pos;
+            let from = input.scanned.max(start);
+            let step = match memchr2(b'\n', b'\r', &input.buf[from..]) {
+                Some(offset) => {
+                    let end = from + offset;
+                    let mut next = end + 1;
+                    if input.buf[end] == b'\r' {
+                        match input.buf.get(next) {
+                            Some(b'\n') => next += 1,
+                            Some(_) => {}
+                            None => input.skip_lf = true,
+                        }
+                    }
+                    input.pos = next;
+                    input.scanned = next;
+                    self.event.line(&input.buf[start..end], self.max)
+                }
+                None => {
+                    input.scanned = input.buf.len();
+                    let partial = input.buf.len() - start;
+                    if partial > self.max {
+                        Step::TooLarge
+                    } else if !eof {
+                        return None;
+                    } else if partial > 0 {
+                        input.pos = input.buf.len();
+                        self.event.line(&input.buf[start..], self.max)
+                    } else {
+                        self.state = State::Done;
+                        match self.event.dispatch() {
+                            Some(result) => Step::Emit(result),
+                            None => return None,
+                        }
+                    }
+                }
+            };
+            match step {
+                Step::Continue => {}
+                Step::Emit(result) => return Some(result),
+                Step::TooLarge => {
+                    self.fail();
+                    return Some(Err(SseError::EventTooLarge { limit: self.max }));
+                }
+            }
+        }
+    }
+
+    /// Stops for good and frees the buffers.
+    fn fail(&mut self) {
+        self.state = State::Failed;
+        self.input = Input::default();
+        self.event.data = Vec::new();
+        self.event.event_type = Vec::new();
+    }
+}
+
+impl Pending {
+    fn line(&mut self, line: &[u8], max: usize) -> Step {
+        if line.is_empty() {
+            return match self.dispatch() {
+                Some(result) => Step::Emit(result),
+                None => Step::Continue,
+            };
+        }
+        if line.len() > max {
+            return Step::TooLarge;
+        }
+        if line[0] == b':' {
+            return Step::Continue;
+        }
+        let (field, value) = match memchr(b':', line) {
+            Some(colon) => {
+                let value = &line[colon + 1..];
+                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &b""[..]),
+        };
+        match field {
+            b"data" => {
+                if self.data.len() + value.len() > max {
+                    return Step::TooLarge;
+                }
+                if self.data.is_empty() {
+                    self.data.reserve_exact(value.len() + 1);
+                }
+                self.data.extend_from_slice(value);
+                self.data.push(b'\n');
+            }
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.extend_from_slice(value);
+            }
+            // An id holding NUL is ignored, per the spec.
+            b"id" if memchr(0, value).is_none() => match std::str::from_utf8(value) {
+                Ok("") => self.last_id = None,
+                Ok(id) => self.last_id = Some(id.to_owned()),
+                Err(_) => self.invalid = true,
+            },
+            b"retry" => {
+                if let Some(ms) = parse_digits(value) {
+                    self.retry = Some(ms);
+                    self.reconnection_ms = Some(ms);
+                }
+            }
+            _ => {}
+        }
+        Step::Continue
+    }
+
+    /// A blank line: the event is delivered when its data buffer is not empty.
+    fn dispatch(&mut self) -> Option<Result<SseEvent, SseError>> {
+        let retry = self.retry.take();
+        let invalid = mem::take(&mut self.invalid);
+        if self.data.is_empty() {
+            self.event_type.clear();
+            return None;
+        }
+        let mut data = mem::take(&mut self.data);
+        data.pop(); // the `\n` after the last data line
+        let event = if self.event_type.is_empty() {
+            Ok(None)
+        } else {
+            std::str::from_utf8(&self.event_type).map(|name| Some(name.to_owned()))
+        };
+        self.event_type.clear();
+        let (Ok(event), false) = (event, invalid) else {
+            return Some(Err(SseError::InvalidUtf8));
+        };
+        Some(match String::from_utf8(data) {
+            Ok(data) => Ok(SseEvent {
+                event,
+                data,
+                id: self.last_id.clone(),
+                retry,
+            }),
+            Err(_) => Err(SseError::InvalidUtf8),
+        })
+    }
+}
+
+/// ASCII digits only, no overflow.
+fn parse_digits(value: &[u8]) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    value.iter().try_fold(0u64, |n, &b| {
+        if b.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// Decodes a complete input in one go (pushes it, finishes, drains every event).
+pub fn decode_all(input: &[u8], max_event_bytes: usize) -> Vec<Result<SseEvent, SseError>> {
+    let mut decoder = SseDecoder::new(max_event_bytes);
+    decoder.push(input);
+    decoder.finish();
+    std::iter::from_fn(|| decoder.next_event()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(input: &[u8]) -> Vec<String> {
+        decode_all(input, 1024)
+            .into_iter()
+            .map(|r| r.map(|e| e.data).unwrap_or_else(|e| format!("ERR {e}")))
+            .collect()
+    }
+
+    #[test]
+    fn line_endings_and_fields() {
+        assert_eq!(
+            data(b"data: a\n\ndata: b\r\n\r\ndata: c\r\rdata:d"),
+            ["a", "b", "c", "d"]
+        );
+        assert_eq!(data(b"data\n\n"), [""]);
+        assert_eq!(data(b"data:  two spaces\n\n"), [" two spaces"]);
+        assert_eq!(data(b"data: a\ndata: b\n\n"), ["a\nb"]);
+        assert_eq!(data(b": comment\n\n"), Vec::<String>::new());
+        assert_eq!(data(b"\xEF\xBB\xBFdata: x\n\n"), ["x"]);
+        // Only one BOM is stripped: a second one is part of the first field name.
+        assert_eq!(
+            data(b"\xEF\xBB\xBF\xEF\xBB\xBFdata: x\n\n"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn retry_digits_only_and_ids_persist() {
+        let events = decode_all(b"retry: 10\nid: 7\ndata: a\n\nretry: 1x\ndata: b\n\n", 64);
+        let events: Vec<SseEvent> = events.into_iter().map(Result::unwrap).collect();
+        assert_eq!(events[0].retry, Some(10));
+        assert_eq!(events[0].id.as_deref(), Some("7"));
+        assert_eq!(events[1].retry, None);
+        assert_eq!(events[1].id.as_deref(), Some("7"));
+        assert_eq!(parse_digits(b"99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn oversized_line_stops_the_decoder() {
+        let mut decoder = SseDecoder::new(8);
+        decoder.push(b"data: 0123456789");
+        assert_eq!(
+            decoder.next_event(),
+            Some(Err(SseError::EventTooLarge { limit: 8 }))
+        );
+        assert!(decoder.is_failed());
+        decoder.push(b"\n\ndata: x\n\n");
+        assert_eq!(decoder.next_event(), None);
+        assert_eq!(decoder.buffered_bytes(), 0);
+    }
+}

@@ -1,0 +1,329 @@
+//! Streamed responses: raw server-sent events, and JSON events until `[DONE]`.
+//!
+//! Both streams own the response body. Dropping a stream drops the body, which closes the
+//! connection at once (a connection is never returned to the pool mid-body).
+
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use http::HeaderMap;
+use hyper::body::{Body, Incoming};
+use lmstudio_proto::error::ErrorEnvelope;
+use serde::de::DeserializeOwned;
+use tokio::time::{Instant, Sleep};
+
+use crate::error::{Error, chain_message, excerpt};
+use crate::sse::{SseDecoder, SseError, SseEvent};
+
+/// Frames read in one poll without producing an event before yielding to the runtime.
+const FRAMES_PER_POLL: usize = 32;
+/// Frames already buffered that are read after `[DONE]` to let the connection be reused.
+const FRAMES_AFTER_DONE: usize = 4;
+
+/// The server-sent events of one response, in order.
+///
+/// Events come from [`next_event`](SseStream::next_event) or the `futures_core::Stream`
+/// impl. The stream ends (`None`) at the end of the body; after a fatal error (idle
+/// timeout, reset, oversized event) it yields `None` too. An event that is not valid UTF-8
+/// yields [`Error::InvalidUtf8`] and the stream goes on.
+pub struct SseStream {
+    body: Option<Incoming>,
+    decoder: SseDecoder,
+    idle: Duration,
+    sleep: Pin<Box<Sleep>>,
+    url: String,
+    status: u16,
+    headers: HeaderMap,
+    eof: bool,
+    done: bool,
+}
+
+impl SseStream {
+    pub(crate) fn new(
+        body: Incoming,
+        headers: HeaderMap,
+        status: u16,
+        url: String,
+        idle: Duration,
+        max_event_bytes: usize,
+    ) -> Self {
+        Self {
+            body: Some(body),
+            decoder: SseDecoder::new(max_event_bytes),
+            idle,
+            sleep: Box::pin(tokio::time::sleep(idle)),
+            url,
+            status,
+            headers,
+            eof: false,
+            done: false,
+        }
+    }
+
+    /// The HTTP status of the response (2xx).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The URL requested.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The next event; `None` at the end of the stream or after a fatal error.
+    pub async fn next_event(&mut self) -> Option<Result<SseEvent, Error>> {
+        poll_fn(|cx| self.poll_next_event(cx)).await
+    }
+
+    /// Poll form of [`next_event`](SseStream::next_event).
+    pub fn poll_next_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<SseEvent, Error>>> {
+        let mut frames = 0;
+        loop {
+            if self.done {
+                return Poll::Ready(None);
+            }
+            if let Some(item) = self.decoder.next_event() {
+                return Poll::Ready(Some(item.map_err(|e| self.decode_error(e))));
+            }
+            if self.eof {
+                self.done = true;
+                return Poll::Ready(None);
+            }
+            let Some(body) = self.body.as_mut() else {
+                self.done = true;
+                return Poll::Ready(None);
+            };
+            if frames == FRAMES_PER_POLL {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            match Pin::new(body).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    frames += 1;
+                    if let Ok(data) = frame.into_data() {
+                        self.decoder.push(&data);
+                    }
+                    let next = deadline_after(self.idle);
+                    self.sleep.as_mut().reset(next);
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    self.close();
+                    return Poll::Ready(Some(Err(Error::Transport {
+                        url: self.url.clone(),
+                        message: chain_message(&e),
+                    })));
+                }
+                Poll::Ready(None) => {
+                    self.eof = true;
+                    self.body = None;
+                    self.decoder.finish();
+                }
+                Poll::Pending => {
+                    if self.sleep.as_mut().poll(cx).is_ready() {
+                        self.close();
+                        return Poll::Ready(Some(Err(Error::IdleTimeout {
+                            url: self.url.clone(),
+                            limit: self.idle,
+                        })));
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    fn decode_error(&mut self, error: SseError) -> Error {
+        let url = self.url.clone();
+        match error {
+            SseError::InvalidUtf8 => Error::InvalidUtf8 { url },
+            SseError::EventTooLarge { limit } => {
+                self.close();
+                Error::SseEventTooLarge { url, limit }
+            }
+        }
+    }
+
+    /// Ends the stream and drops the body (closing the connection if it was mid-body).
+    fn close(&mut self) {
+        self.done = true;
+        self.body = None;
+    }
+
+    /// Ends the stream after `[DONE]`: reads what is already buffered, without waiting, so a
+    /// finished body can leave its connection in the pool; otherwise the connection closes.
+    fn release(&mut self, cx: &mut Context<'_>) {
+        self.done = true;
+        if let Some(body) = self.body.as_mut() {
+            for _ in 0..FRAMES_AFTER_DONE {
+                match Pin::new(&mut *body).poll_frame(cx) {
+                    Poll::Ready(Some(Ok(_))) => {}
+                    _ => break,
+                }
+            }
+        }
+        self.body = None;
+    }
+}
+
+impl futures_core::Stream for SseStream {
+    type Item = Result<SseEvent, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_next_event(cx)
+    }
+}
+
+impl futures_core::FusedStream for SseStream {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl fmt::Debug for SseStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SseStream")
+            .field("url", &self.url)
+            .field("status", &self.status)
+            .field("idle", &self.idle)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+/// JSON values from the `data` of each event, until `data: [DONE]`.
+///
+/// An event whose data is an `error` envelope gives [`Error::Server`] (status 200); a body
+/// that ends before `[DONE]` gives [`Error::StreamEndedEarly`]. After an error or the end,
+/// [`next`](JsonStream::next) returns `None`. Events with blank data are skipped.
+pub struct JsonStream<T> {
+    inner: SseStream,
+    done: bool,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> JsonStream<T> {
+    pub(crate) fn new(inner: SseStream) -> Self {
+        Self {
+            inner,
+            done: false,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The next value; `None` after `[DONE]` or after an error.
+    pub async fn next(&mut self) -> Option<Result<T, Error>> {
+        poll_fn(|cx| self.poll_next_value(cx)).await
+    }
+
+    /// Poll form of [`next`](JsonStream::next).
+    pub fn poll_next_value(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, Error>>> {
+        loop {
+            if self.done {
+                return Poll::Ready(None);
+            }
+            let event = match ready!(self.inner.poll_next_event(cx)) {
+                Some(Ok(event)) => event,
+                Some(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
+                None => {
+                    let url = self.inner.url.clone();
+                    return Poll::Ready(Some(Err(self.fail(Error::StreamEndedEarly { url }))));
+                }
+            };
+            let data = event.data.trim_ascii();
+            if data.is_empty() {
+                continue;
+            }
+            if data == "[DONE]" {
+                self.done = true;
+                self.inner.release(cx);
+                return Poll::Ready(None);
+            }
+            let url = &self.inner.url;
+            let status = self.inner.status;
+            if let Some(envelope) = ErrorEnvelope::from_slice(data.as_bytes()) {
+                let error = Error::Server {
+                    status,
+                    url: url.clone(),
+                    message: envelope.message().to_owned(),
+                    envelope: Some(Box::new(envelope)),
+                };
+                return Poll::Ready(Some(Err(self.fail(error))));
+            }
+            return Poll::Ready(Some(match serde_json::from_str::<T>(data) {
+                Ok(value) => Ok(value),
+                Err(e) => {
+                    let error = Error::InvalidJson {
+                        url: url.clone(),
+                        status,
+                        message: e.to_string(),
+                        excerpt: excerpt(data.as_bytes()),
+                    };
+                    Err(self.fail(error))
+                }
+            }));
+        }
+    }
+
+    /// The HTTP status of the response (2xx).
+    pub fn status(&self) -> u16 {
+        self.inner.status
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.inner.headers
+    }
+
+    /// The URL requested.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    fn fail(&mut self, error: Error) -> Error {
+        self.done = true;
+        self.inner.close();
+        error
+    }
+}
+
+impl<T: DeserializeOwned> futures_core::Stream for JsonStream<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_next_value(cx)
+    }
+}
+
+impl<T: DeserializeOwned> futures_core::FusedStream for JsonStream<T> {
+    fn is_terminated(&self) -> bool {
+        self.done
+    }
+}
+
+impl<T> fmt::Debug for JsonStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JsonStream")
+            .field("inner", &self.inner)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+/// `now + limit`, saturating far in the future instead of overflowing.
+fn deadline_after(limit: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(limit)
+        .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365))
+}

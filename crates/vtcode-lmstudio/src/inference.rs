@@ -1,0 +1,203 @@
+//! The OpenAI-compatible inference calls: chat (whole or streamed), completions, embeddings.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use lmstudio_proto::openai::{
+    ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, CompletionRequest,
+    CompletionResponse, EmbeddingRequest, EmbeddingResponse, FinishReason, StreamOptions,
+    ToolCall, ToolCallAssembler, Usage,
+};
+use lmstudio_transport::JsonStream;
+
+use crate::client::LMStudioClient;
+use crate::error::LmStudioError;
+
+impl LMStudioClient {
+    /// `POST /v1/chat/completions`, not streamed. An empty `model` means the default model.
+    ///
+    /// Bounded by `[lmstudio].request_timeout_ms` (the first request after a JIT load may
+    /// also wait for the load: preload the model, or raise the limit).
+    pub async fn chat(
+        &self,
+        mut request: ChatCompletionRequest,
+    ) -> Result<ChatCompletionResponse, LmStudioError> {
+        self.fill_model(&mut request.model);
+        request.stream = None;
+        request.stream_options = None;
+        self.http()
+            .post_json("/v1/chat/completions", &request)
+            .await
+            .map_err(|e| self.map_http(e))
+    }
+
+    /// `POST /v1/chat/completions` with `stream: true`: typed chunks as they arrive.
+    ///
+    /// Usage is requested (`stream_options.include_usage`) unless the request sets
+    /// `stream_options` itself. The wait for the first byte is bounded by the load timeout
+    /// (a JIT load happens first); later gaps by the idle timeout. An error the server sends
+    /// mid-stream is returned as an error, and a stream that ends without `[DONE]` as
+    /// [`LmStudioError::StreamEndedEarly`].
+    pub async fn chat_stream(
+        &self,
+        mut request: ChatCompletionRequest,
+    ) -> Result<ChatStream, LmStudioError> {
+        self.fill_model(&mut request.model);
+        request.stream = Some(true);
+        if request.stream_options.is_none() {
+            request.stream_options = Some(StreamOptions::with_usage());
+        }
+        let inner = self
+            .http()
+            .post("/v1/chat/completions")
+            .json(&request)
+            .response_headers_timeout(self.inner.settings.load_timeout)
+            .send_json_stream::<ChatCompletionChunk>()
+            .await
+            .map_err(|e| self.map_http(e))?;
+        Ok(ChatStream {
+            inner,
+            client: self.clone(),
+            summary: ChatStreamSummary::default(),
+            assembler: ToolCallAssembler::default(),
+        })
+    }
+
+    /// `POST /v1/completions` (legacy prompt completion; no chat template).
+    pub async fn completions(
+        &self,
+        mut request: CompletionRequest,
+    ) -> Result<CompletionResponse, LmStudioError> {
+        self.fill_model(&mut request.model);
+        request.stream = None;
+        self.http()
+            .post_json("/v1/completions", &request)
+            .await
+            .map_err(|e| self.map_http(e))
+    }
+
+    /// `POST /v1/embeddings`.
+    pub async fn embeddings(
+        &self,
+        mut request: EmbeddingRequest,
+    ) -> Result<EmbeddingResponse, LmStudioError> {
+        self.fill_model(&mut request.model);
+        self.http()
+            .post_json("/v1/embeddings", &request)
+            .await
+            .map_err(|e| self.map_http(e))
+    }
+
+    fn fill_model(&self, model: &mut String) {
+        if model.trim().is_empty() {
+            *model = self.default_model().to_owned();
+        }
+    }
+}
+
+/// Everything a finished chat stream said, assembled.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct ChatStreamSummary {
+    /// The concatenated content deltas.
+    pub content: String,
+    /// The concatenated reasoning deltas (`reasoning` or `reasoning_content`).
+    pub reasoning: String,
+    /// Whole tool calls assembled from their fragments.
+    pub tool_calls: Vec<ToolCall>,
+    /// Token usage, when the server sent it.
+    pub usage: Option<Usage>,
+    /// Why generation stopped.
+    pub finish_reason: Option<FinishReason>,
+    /// The model (or instance) that answered.
+    pub model: Option<String>,
+    /// How many chunks arrived.
+    pub chunks: usize,
+}
+
+/// A streamed chat answer: call [`next`](Self::next) until `None`, or
+/// [`collect`](Self::collect) it. Dropping it closes the connection, which makes LM Studio
+/// stop generating.
+pub struct ChatStream {
+    inner: JsonStream<ChatCompletionChunk>,
+    client: LMStudioClient,
+    summary: ChatStreamSummary,
+    assembler: ToolCallAssembler,
+}
+
+impl std::fmt::Debug for ChatStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatStream")
+            .field("chunks", &self.summary.chunks)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChatStream {
+    /// The next chunk, `None` after `[DONE]` or after an error.
+    pub async fn next(&mut self) -> Option<Result<ChatCompletionChunk, LmStudioError>> {
+        let item = self.inner.next().await?;
+        Some(self.absorb(item))
+    }
+
+    fn absorb(
+        &mut self,
+        item: Result<ChatCompletionChunk, lmstudio_transport::Error>,
+    ) -> Result<ChatCompletionChunk, LmStudioError> {
+        let chunk = item.map_err(|e| self.client.map_http(e))?;
+        let summary = &mut self.summary;
+        summary.chunks += 1;
+        if summary.model.is_none() && !chunk.model.is_empty() {
+            summary.model = Some(chunk.model.clone());
+        }
+        if let Some(usage) = &chunk.usage {
+            summary.usage = Some(usage.clone());
+        }
+        for choice in &chunk.choices {
+            if let Some(text) = &choice.delta.content {
+                summary.content.push_str(text);
+            }
+            if let Some(text) = choice
+                .delta
+                .reasoning
+                .as_ref()
+                .or(choice.delta.reasoning_content.as_ref())
+            {
+                summary.reasoning.push_str(text);
+            }
+            if let Some(reason) = &choice.finish_reason {
+                summary.finish_reason = Some(reason.clone());
+            }
+        }
+        self.assembler.push_chunk(&chunk);
+        Ok(chunk)
+    }
+
+    /// What has arrived so far, assembled.
+    pub fn summary(&self) -> ChatStreamSummary {
+        let mut summary = self.summary.clone();
+        summary.tool_calls = self.assembler.calls();
+        summary
+    }
+
+    /// Reads the stream to its end and returns everything it said.
+    pub async fn collect(mut self) -> Result<ChatStreamSummary, LmStudioError> {
+        while let Some(item) = self.next().await {
+            item?;
+        }
+        Ok(self.summary())
+    }
+}
+
+impl futures_core::Stream for ChatStream {
+    type Item = Result<ChatCompletionChunk, LmStudioError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_next(cx) {
+            Poll::Ready(Some(item)) => Poll::Ready(Some(this.absorb(item))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! Loading a model: `POST /api/v1/models/load` when no instance is loaded, else nothing;
+//! older servers: `lms load --yes`, then a minimal inference request (JIT loading).
+
+use std::time::Duration;
+
+use lmstudio_proto::native::v1;
+use lmstudio_proto::openai::{ChatCompletionRequest, ChatMessage, EmbeddingInput, EmbeddingRequest};
+use serde_json::Value;
+
+use crate::catalog::ModelInfo;
+use crate::client::LMStudioClient;
+use crate::error::LmStudioError;
+use crate::model_id;
+use crate::progress::ProgressEvent;
+use crate::server::{NativeApi, ServerKind};
+
+/// How a model was loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoadMethod {
+    /// `POST /api/v1/models/load`.
+    Rest,
+    /// `lms load <key> --yes`.
+    LmsCli,
+    /// A one-token inference request that made LM Studio load it just in time.
+    JitRequest,
+}
+
+/// The result of a load call.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LoadOutcome {
+    /// An instance was already loaded; nothing was done.
+    AlreadyLoaded {
+        /// The instance id to send as `model`.
+        instance_id: String,
+    },
+    /// The model was loaded by this call (or a concurrent call it waited for).
+    Loaded {
+        /// The instance id to send as `model`.
+        instance_id: String,
+        /// How.
+        method: LoadMethod,
+        /// Load time reported by the server, when it says.
+        load_seconds: Option<f64>,
+    },
+}
+
+impl LoadOutcome {
+    /// The instance id to send as `model` in requests.
+    pub fn instance_id(&self) -> &str {
+        match self {
+            Self::AlreadyLoaded { instance_id } | Self::Loaded { instance_id, .. } => instance_id,
+        }
+    }
+}
+
+/// Options for a load; unset fields fall back to the config (`context_length`, `ttl_seconds`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoadOptions {
+    /// Context length to load with.
+    pub context_length: Option<u32>,
+    /// Idle time-to-live in seconds (used by `lms load` and JIT requests).
+    pub ttl_seconds: Option<u64>,
+}
+
+impl LoadOptions {
+    /// Options with a context length.
+    pub fn with_context_length(mut self, tokens: u32) -> Self {
+        self.context_length = Some(tokens);
+        self
+    }
+
+    /// Options with an idle TTL.
+    pub fn with_ttl_seconds(mut self, seconds: u64) -> Self {
+        self.ttl_seconds = Some(seconds);
+        self
+    }
+}
+
+impl LMStudioClient {
+    /// Loads `model` with the config's options unless an instance is already loaded.
+    pub async fn load(&self, model: &str) -> Result<LoadOutcome, LmStudioError> {
+        self.load_with(model, &LoadOptions::default()).await
+    }
+
+    /// Loads `model` unless an instance is already loaded. Concurrent loads of one model share
+    /// one load; never creates a duplicate instance.
+    pub async fn load_with(
+        &self,
+        model: &str,
+        options: &LoadOptions,
+    ) -> Result<LoadOutcome, LmStudioError> {
+        model_id::validate(model)?;
+        let server = self.server_info().await?;
+        if server.kind == ServerKind::OpenAiCompatible {
+            return Err(server.unsupported("load_model"));
+        }
+        let info = self.require_model(model, server.listing.lists_unloaded_models()).await?;
+        if let Some(info) = &info
+            && info.is_loaded()
+        {
+            return Ok(LoadOutcome::AlreadyLoaded {
+                instance_id: info.request_id().to_owned(),
+            });
+        }
+        let key = info.as_ref().map_or(model, |i| i.key.as_str()).to_owned();
+        let flight_key = key.to_ascii_lowercase();
+        let options = LoadOptions {
+            context_length: options
+                .context_length
+                .or(self.inner.settings.context_length),
+            ttl_seconds: options.ttl_seconds.or(self.inner.settings.ttl_seconds),
+        };
+        let (result, _) = self
+            .inner
+            .loads
+            .run(&flight_key, || self.load_uncached(&key, info, &options))
+            .await;
+        result
+    }
+
+    /// Finds the model, or fails with the list of what the server has. When the listing does
+    /// not include unloaded models, a missing model is not an error (it may still be on disk).
+    async fn require_model(
+        &self,
+        model: &str,
+        listing_is_complete: bool,
+    ) -> Result<Option<ModelInfo>, LmStudioError> {
+        let catalog = self.models().await?;
+        match model_id::find(&catalog.models, model)? {
+            Some(info) => Ok(Some(info.clone())),
+            None if listing_is_complete => Err(LmStudioError::ModelNotFound {
+                model: model.to_owned(),
+                url: self.base_url().to_owned(),
+                available: catalog.keys().into_iter().take(50).collect(),
+            }),
+            None => Ok(None),
+        }
+    }
+
+    async fn load_uncached(
+        &self,
+        key: &str,
+        info: Option<ModelInfo>,
+        options: &LoadOptions,
+    ) -> Result<LoadOutcome, LmStudioError> {
+        // Another caller may have finished loading between our check and our turn.
+        self.invalidate_models();
+        if let Ok(Some(fresh)) = self.model_info(key).await
+            && fresh.is_loaded()
+        {
+            return Ok(LoadOutcome::AlreadyLoaded {
+                instance_id: fresh.request_id().to_owned(),
+            });
+        }
+        let reporter = self.inner.reporter.clone();
+        reporter.report(&ProgressEvent::LoadStarted {
+            model: key.to_owned(),
+        });
+        let server = self.server_info().await?;
+        let result = match server.kind {
+            ServerKind::LmStudio(NativeApi::V1) => self.load_rest(key, options).await,
+            _ => self.load_legacy(key, info.as_ref(), options).await,
+        };
+        self.invalidate_models();
+        if let Ok(LoadOutcome::Loaded {
+            instance_id,
+            load_seconds,
+            ..
+        }) = &result
+        {
+            reporter.report(&ProgressEvent::LoadFinished {
+                model: key.to_owned(),
+                instance_id: instance_id.clone(),
+                load_seconds: *load_seconds,
+            });
+        }
+        result
+    }
+
+    async fn load_rest(&self, key: &str, options: &LoadOptions) -> Result<LoadOutcome, LmStudioError> {
+        let limit = self.inner.settings.load_timeout;
+        let mut request = v1::LoadRequest::new(key);
+        request.context_length = options.context_length.map(u64::from);
+        let response: v1::LoadResponse = self
+            .http()
+            .post("/api/v1/models/load")
+            .json(&request)
+            .response_headers_timeout(limit)
+            .deadline(limit)
+            .send_json()
+            .await
+            .map_err(|e| self.map_http(e))?;
+        Ok(LoadOutcome::Loaded {
+            instance_id: response
+                .instance_id
+                .filter(|id| !id.is_empty())
+                .unwrap_or_else(|| key.to_owned()),
+            method: LoadMethod::Rest,
+            load_seconds: response.load_time_seconds,
+        })
+    }
+
+    /// Servers without `/api/v1`: `lms load` on this machine, else a JIT inference request.
+    async fn load_legacy(
+        &self,
+        key: &str,
+        info: Option<&ModelInfo>,
+        options: &LoadOptions,
+    ) -> Result<LoadOutcome, LmStudioError> {
+        if self.inner.settings.lms_allowed() {
+            match self.lms() {
+                Ok(lms) => {
+                    let lms = lms.with_timeout(self.inner.settings.load_timeout);
+                    let lms_options = lmstudio_lms::LoadOptions {
+                        context_length: options.context_length,
+                        ttl_seconds: options.ttl_seconds,
+                        gpu: None,
+                        identifier: None,
+                    };
+                    lms.load(key, &lms_options)
+                        .await
+                        .map_err(LmStudioError::from_lms)?;
+                    self.invalidate_models();
+                    let instance_id = match self.model_info(key).await {
+                        Ok(Some(fresh)) => fresh.request_id().to_owned(),
+                        _ => key.to_owned(),
+                    };
+                    return Ok(LoadOutcome::Loaded {
+                        instance_id,
+                        method: LoadMethod::LmsCli,
+                        load_seconds: None,
+                    });
+                }
+                Err(LmStudioError::LmsNotFound) => {
+                    tracing::debug!("lms not found; loading {key} with a JIT request instead");
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        self.load_by_request(key, info.is_some_and(ModelInfo::is_embedding), options)
+            .await
+    }
+
+    /// A minimal inference request: LM Studio loads the model just in time to answer it.
+    async fn load_by_request(
+        &self,
+        key: &str,
+        embedding: bool,
+        options: &LoadOptions,
+    ) -> Result<LoadOutcome, LmStudioError> {
+        let limit = self.inner.settings.load_timeout;
+        let mut extra = serde_json::Map::new();
+        if let Some(ttl) = options.ttl_seconds {
+            extra.insert("ttl".to_owned(), Value::from(ttl));
+        }
+        let started = std::time::Instant::now();
+        let result: Result<Value, _> = if embedding {
+            let mut request = EmbeddingRequest::new(key, EmbeddingInput::from("."));
+            request.extra = extra;
+            self.http()
+                .post("/v1/embeddings")
+                .json(&request)
+                .response_headers_timeout(limit)
+                .deadline(limit)
+                .send_json()
+                .await
+        } else {
+            let mut request = ChatCompletionRequest::new(key, vec![ChatMessage::user(".")]);
+            request.max_tokens = Some(1);
+            request.ttl = options.ttl_seconds;
+            self.http()
+                .post("/v1/chat/completions")
+                .json(&request)
+                .response_headers_timeout(limit)
+                .deadline(limit)
+                .send_json()
+                .await
+        };
+        result.map_err(|e| self.map_http(e))?;
+        Ok(LoadOutcome::Loaded {
+            instance_id: key.to_owned(),
+            method: LoadMethod::JitRequest,
+            load_seconds: Some(duration_secs(started.elapsed())),
+        })
+    }
+}
+
+fn duration_secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}

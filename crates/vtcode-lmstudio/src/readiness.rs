@@ -1,0 +1,275 @@
+//! The readiness flow: reach the server, read the catalog once, download what is missing,
+//! load what is not loaded (in the background, awaited, or not at all).
+
+use std::time::{Duration, Instant};
+
+use vtcode_config::PreloadMode;
+
+use crate::catalog::ModelCatalog;
+use crate::client::LMStudioClient;
+use crate::download::DownloadOutcome;
+use crate::error::LmStudioError;
+use crate::load::{LoadMethod, LoadOutcome};
+use crate::model_id;
+use crate::progress::{DownloadMethod, ProgressReporter};
+use crate::server::{ServerInfo, ServerKind};
+
+/// What the readiness flow did about the download.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum DownloadStep {
+    /// The server already had the model.
+    AlreadyPresent,
+    /// The model was downloaded by this call (or by a concurrent call it waited for).
+    Downloaded {
+        /// How.
+        method: DownloadMethod,
+        /// Bytes downloaded, when known.
+        bytes: Option<u64>,
+    },
+    /// The check was skipped (the model list could not be read); see the warnings.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What the readiness flow did about loading.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LoadStep {
+    /// An instance was already loaded.
+    AlreadyLoaded {
+        /// The instance id to send as `model`.
+        instance_id: String,
+    },
+    /// The model was loaded and the flow waited for it (`preload = "wait"`).
+    Loaded {
+        /// The instance id to send as `model`.
+        instance_id: String,
+        /// How it was loaded.
+        method: LoadMethod,
+        /// Load time reported by the server, when it says.
+        load_seconds: Option<f64>,
+    },
+    /// A background task is loading it (`preload = "background"`); failures are logged.
+    Background,
+    /// Nothing was loaded.
+    Skipped {
+        /// Why (`preload = "off"`, or the server loads models itself).
+        reason: String,
+    },
+}
+
+/// Timings of one readiness run.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub struct ReadinessTimings {
+    /// Reaching the server and reading the model list.
+    pub check: Duration,
+    /// The download, when one happened.
+    pub download: Option<Duration>,
+    /// The awaited load, when one happened.
+    pub load: Option<Duration>,
+    /// The whole run.
+    pub total: Duration,
+}
+
+/// What [`LMStudioClient::ensure_ready`] found and did.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ReadinessReport {
+    /// The server, when it could be identified.
+    pub server: Option<ServerInfo>,
+    /// The model that was asked for.
+    pub model: String,
+    /// The server's key for it, when it is listed.
+    pub model_key: Option<String>,
+    /// What happened about the download.
+    pub download: DownloadStep,
+    /// What happened about loading.
+    pub load: LoadStep,
+    /// Problems that did not stop the flow (e.g. the model list could not be read).
+    pub warnings: Vec<String>,
+    /// How long each step took.
+    pub timings: ReadinessTimings,
+}
+
+impl LMStudioClient {
+    /// Makes `model` ready and reports what was done, using the config's preload mode.
+    pub async fn ensure_ready(&self, model: &str) -> Result<ReadinessReport, LmStudioError> {
+        let reporter = self.inner.reporter.clone();
+        let preload = self.inner.settings.preload;
+        self.ensure_ready_with(model, preload, reporter.as_ref())
+            .await
+    }
+
+    /// Makes `model` ready with an explicit preload mode and progress reporter.
+    ///
+    /// Errors: an unreachable server, a rejected token, a failed download, a model that a
+    /// non-LM-Studio server does not serve, and (with [`PreloadMode::Wait`]) a failed load.
+    /// A model list that cannot be read is a warning in the report, as in the seed flow.
+    pub async fn ensure_ready_with(
+        &self,
+        model: &str,
+        preload: PreloadMode,
+        reporter: &dyn ProgressReporter,
+    ) -> Result<ReadinessReport, LmStudioError> {
+        let started = Instant::now();
+        model_id::validate(model)?;
+        let mut report = ReadinessReport {
+            server: None,
+            model: model.to_owned(),
+            model_key: None,
+            download: DownloadStep::AlreadyPresent,
+            load: LoadStep::Background,
+            warnings: Vec::new(),
+            timings: ReadinessTimings::default(),
+        };
+
+        let catalog = match self.models().await {
+            Ok(catalog) => Some(catalog),
+            Err(err @ (LmStudioError::NotResponding { .. } | LmStudioError::Auth { .. })) => {
+                return Err(err);
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, model, "could not list LM Studio models; continuing");
+                report
+                    .warnings
+                    .push(format!("could not list the server's models: {err}"));
+                None
+            }
+        };
+        report.server = self.detected_server();
+        report.timings.check = started.elapsed();
+
+        let mut loaded_instance = None;
+        match &catalog {
+            Some(catalog) => {
+                let found = model_id::find(&catalog.models, model)?;
+                match found {
+                    Some(info) => {
+                        report.model_key = Some(info.key.clone());
+                        if info.is_loaded() {
+                            loaded_instance = Some(info.request_id().to_owned());
+                        }
+                    }
+                    None => {
+                        self.refuse_download_on_foreign_server(&report, catalog, model)?;
+                        let download_started = Instant::now();
+                        let outcome = self.download(model, reporter).await?;
+                        report.timings.download = Some(download_started.elapsed());
+                        report.download = match outcome {
+                            DownloadOutcome::AlreadyPresent { key } => {
+                                report.model_key = Some(key);
+                                DownloadStep::AlreadyPresent
+                            }
+                            DownloadOutcome::Downloaded { key, method, bytes } => {
+                                report.model_key = Some(key);
+                                DownloadStep::Downloaded { method, bytes }
+                            }
+                        };
+                        report.server = self.detected_server();
+                    }
+                }
+            }
+            None => {
+                report.download = DownloadStep::Skipped {
+                    reason: "the model list could not be read".to_owned(),
+                };
+            }
+        }
+
+        report.load = if let Some(instance_id) = loaded_instance {
+            LoadStep::AlreadyLoaded { instance_id }
+        } else if report
+            .server
+            .as_ref()
+            .is_some_and(|s| s.kind == ServerKind::OpenAiCompatible)
+        {
+            LoadStep::Skipped {
+                reason: "this server is not LM Studio; it loads models itself".to_owned(),
+            }
+        } else {
+            match preload {
+                PreloadMode::Off => LoadStep::Skipped {
+                    reason: "preload = \"off\"".to_owned(),
+                },
+                PreloadMode::Wait => {
+                    let load_started = Instant::now();
+                    let outcome = self.load(model).await?;
+                    report.timings.load = Some(load_started.elapsed());
+                    match outcome {
+                        LoadOutcome::AlreadyLoaded { instance_id } => {
+                            LoadStep::AlreadyLoaded { instance_id }
+                        }
+                        LoadOutcome::Loaded {
+                            instance_id,
+                            method,
+                            load_seconds,
+                        } => LoadStep::Loaded {
+                            instance_id,
+                            method,
+                            load_seconds,
+                        },
+                    }
+                }
+                PreloadMode::Background => {
+                    self.spawn_background_load(model).await;
+                    LoadStep::Background
+                }
+            }
+        };
+        report.timings.total = started.elapsed();
+        Ok(report)
+    }
+
+    /// A non-LM-Studio server cannot download: say so, and list what it serves.
+    fn refuse_download_on_foreign_server(
+        &self,
+        report: &ReadinessReport,
+        catalog: &ModelCatalog,
+        model: &str,
+    ) -> Result<(), LmStudioError> {
+        match &report.server {
+            Some(server) if server.kind == ServerKind::OpenAiCompatible => {
+                let served = catalog.keys();
+                let list = if served.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    served.join(", ")
+                };
+                Err(LmStudioError::Unsupported {
+                    operation: format!("making {model} ready"),
+                    url: server.base_url.clone(),
+                    reason: format!(
+                        "{model} is not among the models it serves ({list}), and it is an \
+                         OpenAI-compatible server, not LM Studio, so it cannot download models. \
+                         Set [agent].default_model to a served model or point LMSTUDIO_URL at \
+                         LM Studio"
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The seed's preload: `tokio::spawn` the load and log failures with `tracing::warn!`.
+    /// Outside a Tokio runtime the load runs inline instead.
+    async fn spawn_background_load(&self, model: &str) {
+        let client = self.clone();
+        let model = model.to_owned();
+        let task = async move {
+            match client.load(&model).await {
+                Ok(outcome) => tracing::debug!(?outcome, model, "background preload finished"),
+                Err(err) => tracing::warn!(error = %err, model, "background preload failed"),
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(task);
+            }
+            Err(_) => task.await,
+        }
+    }
+}

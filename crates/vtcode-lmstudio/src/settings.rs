@@ -1,0 +1,151 @@
+//! Resolve a `VTCodeConfig` into what the client needs: endpoint, token, limits, policy.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lmstudio_transport::{Endpoint, Limits};
+use vtcode_config::{PreloadMode, VTCodeConfig};
+
+use crate::error::{ErrorContext, LmStudioError};
+use crate::DEFAULT_OSS_MODEL;
+
+/// LM Studio's default server root.
+pub const DEFAULT_BASE_URL: &str = "http://localhost:1234";
+
+/// The resolved, validated settings of one client.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) limits: Limits,
+    pub(crate) token: Option<String>,
+    pub(crate) token_env: String,
+    pub(crate) default_model: String,
+    pub(crate) lms_path: Option<PathBuf>,
+    pub(crate) preload: PreloadMode,
+    pub(crate) context_length: Option<u32>,
+    pub(crate) ttl_seconds: Option<u64>,
+    pub(crate) load_timeout: Duration,
+    pub(crate) download_timeout: Option<Duration>,
+    pub(crate) catalog_ttl: Duration,
+    pub(crate) poll_interval: Duration,
+    pub(crate) index_wait: Duration,
+}
+
+impl Settings {
+    /// Validates the config. No I/O.
+    pub(crate) fn from_config(config: &VTCodeConfig) -> Result<Self, LmStudioError> {
+        let lm = &config.lmstudio;
+        let base_url = lm
+            .base_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(DEFAULT_BASE_URL);
+        let endpoint = Endpoint::parse(base_url).map_err(|e| {
+            LmStudioError::Config(format!(
+                "[lmstudio].base_url / LMSTUDIO_URL {base_url:?} is not usable: {e}"
+            ))
+        })?;
+        let limits = Limits {
+            connect: ms(lm.connect_timeout_ms),
+            response_headers: ms(lm.response_headers_timeout_ms),
+            idle: ms(lm.idle_timeout_ms),
+            deadline: ms(lm.request_timeout_ms),
+            max_body_bytes: usize::try_from(lm.max_body_bytes).unwrap_or(usize::MAX),
+            ..Limits::default()
+        };
+        let default_model = config
+            .agent
+            .default_model
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(DEFAULT_OSS_MODEL)
+            .to_owned();
+        crate::model_id::validate(&default_model)?;
+        Ok(Self {
+            endpoint,
+            limits,
+            token: lm
+                .api_token
+                .as_ref()
+                .map(|t| t.expose().to_owned())
+                .filter(|t| !t.is_empty()),
+            token_env: lm.api_token_env.clone(),
+            default_model,
+            lms_path: lm.lms_path.clone(),
+            preload: lm.preload,
+            context_length: lm.context_length,
+            ttl_seconds: lm.ttl_seconds,
+            load_timeout: ms(lm.load_timeout_ms),
+            download_timeout: lm.download_timeout_ms.map(ms),
+            catalog_ttl: Duration::from_secs(2),
+            poll_interval: Duration::from_millis(500),
+            index_wait: Duration::from_secs(30),
+        })
+    }
+
+    pub(crate) fn error_context(&self) -> ErrorContext<'_> {
+        ErrorContext {
+            token_env: &self.token_env,
+            token_sent: self.token.is_some(),
+        }
+    }
+
+    /// Whether `lms` on this machine talks to the same server: an explicit `lms` path, or a
+    /// server on a loopback address.
+    pub(crate) fn lms_allowed(&self) -> bool {
+        if self.lms_path.is_some() {
+            return true;
+        }
+        let host = self.endpoint.host().trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host == "::1"
+            || host
+                .parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_with_url(url: &str) -> VTCodeConfig {
+        let mut config = VTCodeConfig::default();
+        config.lmstudio.base_url = Some(url.to_owned());
+        config
+    }
+
+    #[test]
+    fn defaults_resolve() {
+        let settings = Settings::from_config(&VTCodeConfig::default()).expect("valid");
+        assert_eq!(settings.default_model, DEFAULT_OSS_MODEL);
+        assert_eq!(settings.endpoint.port(), 1234);
+        assert!(settings.token.is_none());
+        assert!(settings.lms_allowed());
+    }
+
+    #[test]
+    fn remote_servers_do_not_use_local_lms() {
+        let settings =
+            Settings::from_config(&config_with_url("http://192.0.2.7:1234/v1")).expect("valid");
+        assert!(!settings.lms_allowed());
+        let settings =
+            Settings::from_config(&config_with_url("http://127.0.0.2:1234")).expect("valid");
+        assert!(settings.lms_allowed());
+    }
+
+    #[test]
+    fn bad_urls_and_models_are_config_errors() {
+        let err = Settings::from_config(&config_with_url("ftp://x")).expect_err("bad scheme");
+        assert!(matches!(err, LmStudioError::Config(_)), "{err:?}");
+        let mut config = VTCodeConfig::default();
+        config.agent.default_model = Some("--help".into());
+        assert!(Settings::from_config(&config).is_err());
+    }
+}

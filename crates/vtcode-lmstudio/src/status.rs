@@ -1,0 +1,136 @@
+//! What is loaded right now ("resource monitoring"), and unloading.
+
+use std::time::Duration;
+
+use lmstudio_proto::native::v1::{UnloadRequest, UnloadResponse};
+
+use crate::catalog::{ModelInfo, ModelKind};
+use crate::client::LMStudioClient;
+use crate::error::LmStudioError;
+use crate::model_id;
+use crate::server::{NativeApi, ServerKind};
+
+/// One loaded instance and what it costs.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct LoadedModelStatus {
+    /// The model key.
+    pub key: String,
+    /// The instance id to send as `model`.
+    pub instance_id: String,
+    /// LLM, VLM or embedding model.
+    pub kind: ModelKind,
+    /// The context length this instance was loaded with.
+    pub context_length: Option<u64>,
+    /// The largest context the model supports.
+    pub max_context_length: Option<u64>,
+    /// Size of the model on disk (a lower bound on the memory it uses).
+    pub size_bytes: Option<u64>,
+    /// Idle time-to-live, when known (`lms ps` reports it; the REST API does not).
+    pub ttl: Option<Duration>,
+    /// Maximum concurrent predictions, when known.
+    pub parallel: Option<u64>,
+}
+
+impl LMStudioClient {
+    /// Every loaded instance with its context length, size and TTL, read fresh from the server.
+    ///
+    /// TTLs come from `lms ps --json` when `lms` is on this machine; otherwise they are `None`.
+    pub async fn status(&self) -> Result<Vec<LoadedModelStatus>, LmStudioError> {
+        let catalog = self.refresh_models().await?;
+        let mut statuses: Vec<LoadedModelStatus> = catalog
+            .models
+            .iter()
+            .flat_map(instance_statuses)
+            .collect();
+        let needs_ttl = statuses.iter().any(|s| s.ttl.is_none());
+        if needs_ttl && self.inner.settings.lms_allowed() {
+            if let Ok(lms) = self.lms() {
+                match lms.ps().await {
+                    Ok(loaded) => {
+                        for status in &mut statuses {
+                            if let Some(row) = loaded.iter().find(|r| {
+                                r.identifier.as_deref() == Some(status.instance_id.as_str())
+                            }) {
+                                status.ttl = status
+                                    .ttl
+                                    .or(row.ttl_ms.map(Duration::from_millis));
+                            }
+                        }
+                    }
+                    Err(err) => tracing::debug!(error = %err, "lms ps failed; TTLs unknown"),
+                }
+            }
+        }
+        Ok(statuses)
+    }
+
+    /// Unloads `model`: an instance id unloads that instance; a model key unloads all of its
+    /// instances. Returns the instance ids unloaded (empty when nothing was loaded).
+    pub async fn unload_model(&self, model: &str) -> Result<Vec<String>, LmStudioError> {
+        model_id::validate(model)?;
+        let server = self.server_info().await?;
+        if server.kind == ServerKind::OpenAiCompatible {
+            return Err(server.unsupported("unload_model"));
+        }
+        let catalog = self.refresh_models().await?;
+        let instances: Vec<String> = match model_id::find(&catalog.models, model)? {
+            Some(info) => match info.loaded_instances.iter().find(|i| i.id == model) {
+                Some(instance) => vec![instance.id.clone()],
+                None => info.loaded_instances.iter().map(|i| i.id.clone()).collect(),
+            },
+            None if catalog.source.knows_load_state() => Vec::new(),
+            None => vec![model.to_owned()],
+        };
+        let result = self.unload_instances(&server.kind, &instances).await;
+        self.invalidate_models();
+        result.map(|()| instances)
+    }
+
+    async fn unload_instances(
+        &self,
+        kind: &ServerKind,
+        instances: &[String],
+    ) -> Result<(), LmStudioError> {
+        for instance in instances {
+            if *kind == ServerKind::LmStudio(NativeApi::V1) {
+                let _: UnloadResponse = self
+                    .http()
+                    .post_json("/api/v1/models/unload", &UnloadRequest::new(instance.as_str()))
+                    .await
+                    .map_err(|e| self.map_http(e))?;
+            } else if self.inner.settings.lms_allowed() {
+                self.lms()?
+                    .unload(instance)
+                    .await
+                    .map_err(LmStudioError::from_lms)?;
+            } else {
+                return Err(LmStudioError::Unsupported {
+                    operation: "unload_model".to_owned(),
+                    url: self.base_url().to_owned(),
+                    reason: "this LM Studio has no REST unload API (it is older than 0.4) and \
+                             is not on this machine, so lms cannot unload for it"
+                        .to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn instance_statuses(model: &ModelInfo) -> Vec<LoadedModelStatus> {
+    model
+        .loaded_instances
+        .iter()
+        .map(|instance| LoadedModelStatus {
+            key: model.key.clone(),
+            instance_id: instance.id.clone(),
+            kind: model.kind.clone(),
+            context_length: instance.context_length.or(model.loaded_context_length),
+            max_context_length: model.max_context_length,
+            size_bytes: model.size_bytes,
+            ttl: instance.ttl,
+            parallel: instance.parallel,
+        })
+        .collect()
+}

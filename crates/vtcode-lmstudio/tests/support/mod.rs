@@ -1,0 +1,113 @@
+//! Shared helpers for the facade's integration tests: configs, JSON bodies, a recording reporter.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use vtcode_config::{PreloadMode, VTCodeConfig};
+use vtcode_lmstudio::{LMStudioClient, ProgressEvent, ProgressReporter};
+
+/// A config pointing at `url`, with short limits so failures end quickly.
+pub fn config_for(url: &str) -> VTCodeConfig {
+    let mut config = VTCodeConfig::default();
+    config.lmstudio.base_url = Some(url.to_owned());
+    config.lmstudio.connect_timeout_ms = 2_000;
+    config.lmstudio.request_timeout_ms = 10_000;
+    config.lmstudio.load_timeout_ms = 10_000;
+    config.lmstudio.preload = PreloadMode::Wait;
+    // Never pick up a real `lms` from this machine by accident.
+    config.lmstudio.lms_path = Some("/nonexistent/lms-for-tests".into());
+    config
+}
+
+/// A client for `url` with fast polling and a recording reporter.
+pub fn client_for(config: &VTCodeConfig, recorder: &Recorder) -> LMStudioClient {
+    LMStudioClient::new(config)
+        .expect("valid config")
+        .with_reporter(Arc::new(recorder.clone()))
+        .with_poll_interval(Duration::from_millis(5))
+        .with_index_wait(Duration::from_secs(5))
+}
+
+/// Collects every progress event.
+#[derive(Clone, Default)]
+pub struct Recorder {
+    events: Arc<Mutex<Vec<ProgressEvent>>>,
+}
+
+impl Recorder {
+    pub fn events(&self) -> Vec<ProgressEvent> {
+        self.events.lock().expect("lock").clone()
+    }
+}
+
+impl ProgressReporter for Recorder {
+    fn report(&self, event: &ProgressEvent) {
+        self.events.lock().expect("lock").push(event.clone());
+    }
+}
+
+/// One `/api/v1/models` entry.
+pub fn v1_model(key: &str, loaded_instances: &[&str]) -> serde_json::Value {
+    let instances: Vec<serde_json::Value> = loaded_instances
+        .iter()
+        .map(|id| serde_json::json!({"id": id, "config": {"context_length": 4096}}))
+        .collect();
+    serde_json::json!({
+        "type": "llm",
+        "publisher": key.split('/').next().unwrap_or(key),
+        "key": key,
+        "display_name": key,
+        "architecture": "gpt-oss",
+        "quantization": {"name": "MXFP4", "bits_per_weight": 4},
+        "size_bytes": 12_109_566_560u64,
+        "params_string": "20B",
+        "loaded_instances": instances,
+        "max_context_length": 131072,
+        "format": "gguf",
+        "capabilities": {"vision": false, "trained_for_tool_use": true}
+    })
+}
+
+/// A whole `/api/v1/models` body.
+pub fn v1_models_body(models: &[serde_json::Value]) -> String {
+    serde_json::json!({ "models": models }).to_string()
+}
+
+/// One `/api/v0/models` entry.
+pub fn v0_model(id: &str, loaded: bool) -> serde_json::Value {
+    let mut model = serde_json::json!({
+        "id": id,
+        "object": "model",
+        "type": "llm",
+        "publisher": "openai",
+        "arch": "gpt-oss",
+        "compatibility_type": "gguf",
+        "quantization": "MXFP4",
+        "state": if loaded { "loaded" } else { "not-loaded" },
+        "max_context_length": 131072
+    });
+    if loaded {
+        model["loaded_context_length"] = serde_json::json!(4096);
+    }
+    model
+}
+
+/// A whole `/api/v0/models` body.
+pub fn v0_models_body(models: &[serde_json::Value]) -> String {
+    serde_json::json!({ "object": "list", "data": models }).to_string()
+}
+
+/// LM Studio's answer to a route it does not have.
+pub fn unexpected_endpoint(method: &str, path: &str) -> String {
+    serde_json::json!({ "error": format!("Unexpected endpoint or method. ({method} {path})") })
+        .to_string()
+}
+
+/// The typed error inside an `io::Error` from the seed API.
+pub fn typed(err: &std::io::Error) -> &vtcode_lmstudio::LmStudioError {
+    err.get_ref()
+        .and_then(|e| e.downcast_ref::<vtcode_lmstudio::LmStudioError>())
+        .expect("the io::Error carries an LmStudioError")
+}

@@ -1,0 +1,1 @@
+//! `cargo xtask real_server` (being written).
