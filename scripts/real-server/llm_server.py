@@ -5,6 +5,10 @@ Used by `cargo xtask integration --real`. xllamacpp is a library, not a command:
 builds its `CommonParams`, starts `xllamacpp.Server` on 127.0.0.1 and stays alive until SIGTERM
 or SIGINT (or until the process that started it goes away), then exits promptly.
 
+With `--watch-stdin` it also stops when its standard input reaches end-of-file: the parent
+holds the write end of a pipe, so the server goes away with the parent however the parent ends
+(even SIGKILL), and closing the pipe is a graceful stop request that needs no signal.
+
 The API key, when wanted, comes from an environment variable (never the command line, so it
 does not show in `ps`): `--api-key-env NAME` makes every route except /health and /v1/models
 require `Authorization: Bearer <key>`.
@@ -37,6 +41,11 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--no-embeddings", action="store_true", help="do not serve /v1/embeddings"
+    )
+    parser.add_argument(
+        "--watch-stdin",
+        action="store_true",
+        help="stop when standard input reaches end-of-file (the parent closed the pipe)",
     )
     return parser.parse_args(argv)
 
@@ -78,6 +87,17 @@ def build_params(xllamacpp, args, api_key):
     return params
 
 
+def watch_stdin(stop):
+    """Sets `stop` once standard input reaches end-of-file (or fails)."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    print("llm_server: stdin closed, stopping", file=sys.stderr, flush=True)
+    stop.set()
+
+
 def main(argv):
     args = parse_args(argv)
     if not os.path.isfile(args.model):
@@ -105,6 +125,8 @@ def main(argv):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     parent = os.getppid()
+    if args.watch_stdin:
+        threading.Thread(target=watch_stdin, args=(stop,), daemon=True).start()
 
     import xllamacpp  # imported late so argument errors are fast
 

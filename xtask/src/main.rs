@@ -1,7 +1,11 @@
 //! `cargo xtask <task>`: the project's automation, as plain functions.
 
+mod bench;
+mod checks;
 mod ci;
 mod demo;
+mod faults;
+mod fuzz;
 mod integration;
 mod real_server;
 
@@ -15,6 +19,9 @@ tasks:
                 (or a real LM Studio with LMSTUDIO_URL / --url)
   integration   the facade's end-to-end suite against the emulator in every profile
                 (and LMSTUDIO_URL when set); --real runs it against a real llama.cpp server
+  bench         release benchmarks against same-run baselines (target/bench/latest.json)
+  fuzz          run every fuzz target for --seconds N each (installs cargo-fuzz if missing)
+  faults        count the fault catalogue's cases and check each names an existing test
   ci            run the same checks as .ci/run
 ";
 
@@ -26,6 +33,9 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(&rest),
         Some("demo") => demo::run(&rest),
         Some("integration") => integration::run(&rest),
+        Some("bench") => bench::run(&rest),
+        Some("fuzz") => fuzz::run(&rest),
+        Some("faults") => faults::run(&rest),
         Some("help" | "-h" | "--help") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

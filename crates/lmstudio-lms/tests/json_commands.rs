@@ -76,7 +76,7 @@ async fn ps_parses_loaded_instances() {
     assert_eq!(fake.recorded_args().unwrap(), ["ps", "--json"]);
     assert_eq!(loaded.len(), 1);
     let instance = &loaded[0];
-    assert_eq!(instance.identifier, "ornith-1.0-35b-mlx-oq8");
+    assert_eq!(instance.instance_id(), "ornith-1.0-35b-mlx-oq8");
     assert_eq!(instance.model.model_key, "ornith-1.0-35b-mlx-oq8");
     assert_eq!(instance.model.format.as_deref(), Some("safetensors"));
     assert_eq!(instance.context_length, Some(65536));
@@ -89,7 +89,7 @@ async fn ps_parses_loaded_instances() {
     let fake = printing("ps_two_instances.json");
     let loaded = fake.lms.ps().await.unwrap();
     assert_eq!(loaded.len(), 3);
-    let ids: Vec<&str> = loaded.iter().map(|m| m.identifier.as_str()).collect();
+    let ids: Vec<&str> = loaded.iter().map(|m| m.instance_id()).collect();
     assert_eq!(
         ids,
         [

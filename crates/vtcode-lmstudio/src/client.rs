@@ -76,7 +76,7 @@ impl LMStudioClient {
         let ctx = settings.error_context();
         let http = HttpClient::builder(settings.endpoint.clone())
             .bearer_token(settings.token.clone())
-            .limits(settings.limits.clone())
+            .limits(settings.limits)
             .build()
             .map_err(|e| LmStudioError::from_transport(e, &ctx))?;
         Ok(Self {

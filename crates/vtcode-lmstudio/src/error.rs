@@ -199,10 +199,19 @@ impl LmStudioError {
             Self::Config(_) | Self::AmbiguousModel { .. } => io::ErrorKind::InvalidInput,
             Self::TooLarge { .. } => io::ErrorKind::InvalidData,
             Self::StreamEndedEarly { .. } => io::ErrorKind::UnexpectedEof,
-            Self::DownloadFailed { .. }
-            | Self::Server { .. }
-            | Self::Transport { .. }
-            | Self::Lms(_) => io::ErrorKind::Other,
+            Self::Lms(err) => match **err {
+                // A configured path that does not exist is still "lms not found".
+                LmsError::NotFoundAt { .. } => io::ErrorKind::NotFound,
+                LmsError::NotExecutable { .. } => io::ErrorKind::PermissionDenied,
+                LmsError::InvalidModelArg { .. } | LmsError::InvalidOption { .. } => {
+                    io::ErrorKind::InvalidInput
+                }
+                LmsError::OutputTooLarge { .. } => io::ErrorKind::InvalidData,
+                _ => io::ErrorKind::Other,
+            },
+            Self::DownloadFailed { .. } | Self::Server { .. } | Self::Transport { .. } => {
+                io::ErrorKind::Other
+            }
         }
     }
 

@@ -26,6 +26,16 @@ pub enum LoadMethod {
     JitRequest,
 }
 
+impl std::fmt::Display for LoadMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Rest => "LM Studio REST API",
+            Self::LmsCli => "lms load",
+            Self::JitRequest => "a just-in-time load request",
+        })
+    }
+}
+
 /// The result of a load call.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

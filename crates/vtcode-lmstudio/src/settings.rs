@@ -66,10 +66,12 @@ impl Settings {
         Ok(Self {
             endpoint,
             limits,
+            // A config built in code (no `apply_env`) still honours the token variable.
             token: lm
                 .api_token
                 .as_ref()
-                .map(|t| t.expose().to_owned())
+                .map(|t| t.expose().trim().to_owned())
+                .or_else(|| token_from_env(&lm.api_token_env))
                 .filter(|t| !t.is_empty()),
             token_env: lm.api_token_env.clone(),
             default_model,
@@ -111,6 +113,17 @@ fn ms(millis: u64) -> Duration {
     Duration::from_millis(millis)
 }
 
+/// The token in the environment variable `name`, when it is set and not blank.
+fn token_from_env(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return None;
+    }
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,11 +136,26 @@ mod tests {
 
     #[test]
     fn defaults_resolve() {
-        let settings = Settings::from_config(&VTCodeConfig::default()).expect("valid");
+        let mut config = VTCodeConfig::default();
+        config.lmstudio.api_token_env = String::new();
+        let settings = Settings::from_config(&config).expect("valid");
         assert_eq!(settings.default_model, DEFAULT_OSS_MODEL);
         assert_eq!(settings.endpoint.port(), 1234);
         assert!(settings.token.is_none());
         assert!(settings.lms_allowed());
+    }
+
+    #[test]
+    fn token_comes_from_the_config_else_the_named_variable() {
+        // PATH is set in every test environment: it stands in for LM_API_TOKEN here.
+        let path = std::env::var("PATH").expect("PATH is set");
+        let mut config = VTCodeConfig::default();
+        config.lmstudio.api_token_env = "PATH".to_owned();
+        let settings = Settings::from_config(&config).expect("valid");
+        assert_eq!(settings.token.as_deref(), Some(path.trim()));
+        config.lmstudio.api_token = Some(vtcode_config::ApiToken::new("sk-config"));
+        let settings = Settings::from_config(&config).expect("valid");
+        assert_eq!(settings.token.as_deref(), Some("sk-config"));
     }
 
     #[test]

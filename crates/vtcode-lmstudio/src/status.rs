@@ -44,22 +44,21 @@ impl LMStudioClient {
             .flat_map(instance_statuses)
             .collect();
         let needs_ttl = statuses.iter().any(|s| s.ttl.is_none());
-        if needs_ttl && self.inner.settings.lms_allowed() {
-            if let Ok(lms) = self.lms() {
-                match lms.ps().await {
-                    Ok(loaded) => {
-                        for status in &mut statuses {
-                            if let Some(row) = loaded.iter().find(|r| {
-                                r.identifier.as_deref() == Some(status.instance_id.as_str())
-                            }) {
-                                status.ttl = status
-                                    .ttl
-                                    .or(row.ttl_ms.map(Duration::from_millis));
-                            }
+        if needs_ttl
+            && self.inner.settings.lms_allowed()
+            && let Ok(lms) = self.lms()
+        {
+            match lms.ps().await {
+                Ok(loaded) => {
+                    for status in &mut statuses {
+                        if let Some(row) =
+                            loaded.iter().find(|r| r.instance_id() == status.instance_id)
+                        {
+                            status.ttl = status.ttl.or(row.ttl_ms.map(Duration::from_millis));
                         }
                     }
-                    Err(err) => tracing::debug!(error = %err, "lms ps failed; TTLs unknown"),
                 }
+                Err(err) => tracing::debug!(error = %err, "lms ps failed; TTLs unknown"),
             }
         }
         Ok(statuses)

@@ -162,16 +162,15 @@ async fn invalid_json_is_invalid_data_with_the_contract_prefix() {
     assert!(err.to_string().starts_with("JSON parse error: "), "{err}");
 }
 
-#[tokio::test]
-async fn missing_lms_is_not_found_with_the_verbatim_message() {
-    // An LM Studio 0.3.x server (no REST downloads) without the model: the download needs lms.
+/// An LM Studio 0.3.x server (no REST downloads) without the model: the download needs `lms`.
+async fn server_that_needs_lms() -> mockito::ServerGuard {
     let mut server = mockito::Server::new_async().await;
-    let _v1 = server
+    server
         .mock("GET", "/api/v1/models")
         .with_body(unexpected_endpoint("GET", "/api/v1/models"))
         .create_async()
         .await;
-    let _v0 = server
+    server
         .mock("GET", "/api/v0/models")
         .with_body(support::v0_models_body(&[support::v0_model(
             "qwen2.5-7b-instruct",
@@ -179,11 +178,58 @@ async fn missing_lms_is_not_found_with_the_verbatim_message() {
         )]))
         .create_async()
         .await;
+    server
+}
+
+#[tokio::test]
+async fn a_configured_lms_path_that_does_not_exist_is_not_found_and_names_the_path() {
+    let server = server_that_needs_lms().await;
     let config = config_for(&server.url());
+    let err = ensure_oss_ready(&config).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert!(
+        err.to_string().contains("/nonexistent/lms-for-tests"),
+        "{err}"
+    );
+}
+
+const CHILD_ENV: &str = "VTCODE_LMSTUDIO_TEST_NO_LMS_CHILD";
+
+/// Runs in a child process whose PATH and HOME hold no `lms` (see the test below).
+#[tokio::test]
+async fn missing_lms_child_scenario() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        return; // Only meaningful inside the clean environment the parent sets up.
+    }
+    let server = server_that_needs_lms().await;
+    let mut config = config_for(&server.url());
+    config.lmstudio.lms_path = None;
     let err = ensure_oss_ready(&config).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(
         err.to_string(),
         "LM Studio not found. Please install LM Studio from https://lmstudio.ai/"
+    );
+    println!("child-scenario-passed");
+}
+
+#[test]
+fn missing_lms_is_not_found_with_the_verbatim_message() {
+    // Discovery reads PATH and HOME; run the scenario in a child with both pointing nowhere,
+    // so no `lms` installed on this machine can be found.
+    let home = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "missing_lms_child_scenario", "--nocapture"])
+        .env(CHILD_ENV, "1")
+        .env("PATH", home.path())
+        .env("HOME", home.path())
+        .env_remove("LMSTUDIO_LMS_PATH")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("child-scenario-passed"),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
     );
 }

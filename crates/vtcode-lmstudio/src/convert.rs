@@ -1,0 +1,228 @@
+//! Conversions from each listing format (`/api/v1`, `/api/v0`, `lms`, `/v1`) into [`ModelInfo`].
+
+use std::time::Duration;
+
+use lmstudio_proto::lms::{LmsLoadedModel, LmsModel};
+use lmstudio_proto::native::{v0, v1};
+use lmstudio_proto::openai::ModelObject;
+
+use crate::catalog::{LoadedInstanceInfo, ModelInfo, ModelKind, ModelState};
+
+/// One `/api/v1/models` entry.
+pub(crate) fn from_v1(model: &v1::Model) -> ModelInfo {
+    let mut info = ModelInfo::new(&model.key);
+    info.kind = model
+        .model_type
+        .as_ref()
+        .map_or(ModelKind::Unknown, |t| ModelKind::from_wire(t.as_str()));
+    if info.kind == ModelKind::Llm
+        && model
+            .capabilities
+            .as_ref()
+            .is_some_and(|capabilities| capabilities.vision)
+    {
+        info.kind = ModelKind::Vlm;
+    }
+    info.display_name.clone_from(&model.display_name);
+    info.publisher.clone_from(&model.publisher);
+    info.loaded_instances = model
+        .loaded_instances
+        .iter()
+        .map(|instance| LoadedInstanceInfo {
+            id: instance.id.clone(),
+            context_length: instance.config.context_length,
+            ttl: None,
+            parallel: instance.config.parallel,
+        })
+        .collect();
+    info.state = if info.loaded_instances.is_empty() {
+        ModelState::NotLoaded
+    } else {
+        ModelState::Loaded
+    };
+    info.max_context_length = model.max_context_length;
+    info.loaded_context_length = model.loaded_context_length();
+    info.size_bytes = model.size_bytes;
+    info.quantization = model.quantization.as_ref().and_then(|q| q.name.clone());
+    info.format.clone_from(&model.format);
+    info.architecture.clone_from(&model.architecture);
+    if let Some(capabilities) = &model.capabilities {
+        if capabilities.trained_for_tool_use {
+            info.capabilities.push("tool_use".to_owned());
+        }
+        if capabilities.vision {
+            info.capabilities.push("vision".to_owned());
+        }
+        if capabilities.reasoning.is_some() {
+            info.capabilities.push("reasoning".to_owned());
+        }
+    }
+    info.variants.clone_from(&model.variants);
+    info.selected_variant.clone_from(&model.selected_variant);
+    info
+}
+
+/// One `/api/v0/models` entry. A loaded v0 model counts as one instance named by its id.
+pub(crate) fn from_v0(model: &v0::Model) -> ModelInfo {
+    let mut info = ModelInfo::new(&model.id);
+    info.kind = model
+        .model_type
+        .as_ref()
+        .map_or(ModelKind::Unknown, |t| ModelKind::from_wire(t.as_str()));
+    info.publisher.clone_from(&model.publisher);
+    info.state = match &model.state {
+        Some(v0::ModelState::Loaded) => ModelState::Loaded,
+        Some(v0::ModelState::NotLoaded) => ModelState::NotLoaded,
+        Some(v0::ModelState::Loading) => ModelState::Loading,
+        Some(v0::ModelState::Other(_)) | None => ModelState::Unknown,
+    };
+    if info.state == ModelState::Loaded {
+        info.loaded_instances.push(LoadedInstanceInfo {
+            id: model.id.clone(),
+            context_length: model.loaded_context_length,
+            ttl: None,
+            parallel: None,
+        });
+    }
+    info.max_context_length = model.max_context_length;
+    info.loaded_context_length = model.loaded_context_length;
+    info.quantization.clone_from(&model.quantization);
+    info.format.clone_from(&model.compatibility_type);
+    info.architecture.clone_from(&model.arch);
+    info.capabilities.clone_from(&model.capabilities);
+    info
+}
+
+/// One `/v1/models` entry: only the id is known.
+pub(crate) fn from_openai(model: &ModelObject) -> ModelInfo {
+    let mut info = ModelInfo::new(&model.id);
+    info.publisher = model
+        .owned_by
+        .clone()
+        .filter(|owner| owner != "organization_owner");
+    info
+}
+
+/// `lms ls --json` joined with `lms ps --json`.
+///
+/// Loaded instances are attached to their model by key; an instance whose model is missing
+/// from `ls` (a race between the two calls) still yields an entry.
+pub(crate) fn from_lms(downloaded: &[LmsModel], loaded: &[LmsLoadedModel]) -> Vec<ModelInfo> {
+    let mut models: Vec<ModelInfo> = downloaded.iter().map(from_lms_model).collect();
+    for instance in loaded {
+        let key = &instance.model.model_key;
+        let position = match models.iter().position(|m| &m.key == key) {
+            Some(position) => position,
+            None => {
+                models.push(from_lms_model(&instance.model));
+                models.len() - 1
+            }
+        };
+        let model = &mut models[position];
+        model.loaded_instances.push(LoadedInstanceInfo {
+            id: instance.instance_id().to_owned(),
+            context_length: instance.context_length,
+            ttl: instance.ttl_ms.map(Duration::from_millis),
+            parallel: instance.parallel,
+        });
+        model.state = ModelState::Loaded;
+        if model.loaded_context_length.is_none() {
+            model.loaded_context_length = instance.context_length;
+        }
+    }
+    models
+}
+
+fn from_lms_model(model: &LmsModel) -> ModelInfo {
+    let mut info = ModelInfo::new(&model.model_key);
+    info.kind = model
+        .model_type
+        .as_ref()
+        .map_or(ModelKind::Unknown, |t| ModelKind::from_wire(t.as_str()));
+    if info.kind == ModelKind::Llm && model.vision == Some(true) {
+        info.kind = ModelKind::Vlm;
+    }
+    info.display_name.clone_from(&model.display_name);
+    info.publisher.clone_from(&model.publisher);
+    info.state = ModelState::NotLoaded;
+    info.max_context_length = model.max_context_length;
+    info.size_bytes = model.size_bytes;
+    info.quantization = model.quantization.as_ref().and_then(|q| q.name.clone());
+    info.format.clone_from(&model.format);
+    info.architecture.clone_from(&model.architecture);
+    if model.trained_for_tool_use == Some(true) {
+        info.capabilities.push("tool_use".to_owned());
+    }
+    if model.vision == Some(true) {
+        info.capabilities.push("vision".to_owned());
+    }
+    info.variants.clone_from(&model.variants);
+    info.selected_variant.clone_from(&model.selected_variant);
+    info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v1_model_with_two_instances() {
+        let model: v1::Model = serde_json::from_str(
+            r#"{"type":"llm","key":"openai/gpt-oss-20b","publisher":"openai",
+                "loaded_instances":[{"id":"openai/gpt-oss-20b","config":{"context_length":8192}},
+                                    {"id":"openai/gpt-oss-20b:2","config":{"context_length":4096}}],
+                "max_context_length":131072,"quantization":{"name":"MXFP4","bits_per_weight":4},
+                "capabilities":{"vision":false,"trained_for_tool_use":true}}"#,
+        )
+        .unwrap();
+        let info = from_v1(&model);
+        assert_eq!(info.kind, ModelKind::Llm);
+        assert_eq!(info.state, ModelState::Loaded);
+        assert_eq!(info.loaded_instances.len(), 2);
+        assert_eq!(info.request_id(), "openai/gpt-oss-20b");
+        assert_eq!(info.loaded_context_length, Some(8192));
+        assert_eq!(info.quantization.as_deref(), Some("MXFP4"));
+        assert_eq!(info.capabilities, vec!["tool_use".to_owned()]);
+    }
+
+    #[test]
+    fn v0_loaded_model_becomes_one_instance() {
+        let model: v0::Model = serde_json::from_str(
+            r#"{"id":"qwen","type":"embeddings","state":"loaded","loaded_context_length":2048}"#,
+        )
+        .unwrap();
+        let info = from_v0(&model);
+        assert!(info.is_embedding());
+        assert_eq!(info.loaded_instances[0].id, "qwen");
+        assert_eq!(info.loaded_instances[0].context_length, Some(2048));
+        let model: v0::Model =
+            serde_json::from_str(r#"{"id":"q","state":"not-loaded"}"#).unwrap();
+        assert!(!from_v0(&model).is_loaded());
+    }
+
+    #[test]
+    fn lms_instances_attach_to_their_model() {
+        let downloaded: Vec<LmsModel> = serde_json::from_str(
+            r#"[{"type":"llm","modelKey":"a"},{"type":"embedding","modelKey":"b"}]"#,
+        )
+        .unwrap();
+        let loaded: Vec<LmsLoadedModel> = serde_json::from_str(
+            r#"[{"modelKey":"a","identifier":"a:2","contextLength":4096,"ttlMs":60000},
+                {"modelKey":"c","identifier":"c"}]"#,
+        )
+        .unwrap();
+        let models = from_lms(&downloaded, &loaded);
+        assert_eq!(models.len(), 3);
+        assert_eq!(models[0].request_id(), "a:2");
+        assert_eq!(models[0].loaded_instances[0].ttl, Some(Duration::from_secs(60)));
+        assert_eq!(models[1].state, ModelState::NotLoaded);
+        assert!(models[2].is_loaded());
+    }
+
+    #[test]
+    fn openai_entry_hides_lm_studio_owner() {
+        let model: ModelObject =
+            serde_json::from_str(r#"{"id":"m","owned_by":"organization_owner"}"#).unwrap();
+        assert_eq!(from_openai(&model).publisher, None);
+    }
+}

@@ -1,1 +1,0 @@
-//! `cargo xtask demo` (being written).

@@ -1,0 +1,98 @@
+//! One emulator scenario: an emulator in a given profile, the config that points at it, the
+//! fake `lms` wired to it, and clients with fast polling and a recording progress reporter.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lmstudio_testkit::{CatalogModel, Emulator, EmulatorBuilder, Profile};
+use vtcode_config::{PreloadMode, VTCodeConfig};
+use vtcode_lmstudio::{LMStudioClient, ProgressEvent, ProgressReporter};
+
+use crate::demo::TempDir;
+
+/// The model most checks make ready: the default, small enough to download in milliseconds.
+pub(super) const MODEL: &str = "openai/gpt-oss-20b";
+/// The embedding model every LM Studio install ships.
+pub(super) const EMBED_MODEL: &str = "text-embedding-nomic-embed-text-v1.5";
+
+/// The default model, not downloaded, 400 MB.
+pub(super) fn small_default_model() -> CatalogModel {
+    CatalogModel::gpt_oss_20b().size_bytes(400_000_000)
+}
+
+/// An emulator plus what talks to it.
+pub(super) struct Scenario {
+    pub(super) emulator: Emulator,
+    pub(super) config: VTCodeConfig,
+    pub(super) events: Arc<Mutex<Vec<ProgressEvent>>>,
+    _lms_dir: Option<TempDir>,
+}
+
+impl Scenario {
+    /// Starts `builder` in `profile` with `jit`, and a config (preload = wait) for it. The 0.3
+    /// profile gets the fake `lms`; 0.4 gets none, so any `lms` use there would fail loudly.
+    pub(super) async fn start(
+        profile: Profile,
+        jit: bool,
+        builder: EmulatorBuilder,
+    ) -> Result<Self, String> {
+        let emulator = builder
+            .profile(profile)
+            .jit(jit)
+            .start()
+            .await
+            .map_err(|e| format!("emulator did not start: {e}"))?;
+        let mut config = VTCodeConfig::default()
+            .with_base_url(emulator.url())
+            .with_preload(PreloadMode::Wait);
+        config.lmstudio.connect_timeout_ms = 2_000;
+        config.lmstudio.request_timeout_ms = 20_000;
+        config.lmstudio.load_timeout_ms = 20_000;
+        // Never read a token from this machine's environment.
+        config.lmstudio.api_token_env = "VTCODE_XTASK_INTEGRATION_NO_TOKEN".to_owned();
+        let lms_dir = match profile {
+            Profile::V0_3 => {
+                let binary = lmstudio_testkit::find_fake_lms_binary()
+                    .ok_or("the fake lms binary was not found next to xtask")?;
+                let dir = TempDir::new("integration-lms")?;
+                let path: PathBuf =
+                    lmstudio_testkit::write_lms_wrapper(dir.path(), &binary, &emulator.url())
+                        .map_err(|e| format!("could not write the fake lms: {e}"))?;
+                config = config.with_lms_path(path);
+                Some(dir)
+            }
+            Profile::V0_4 => {
+                config = config.with_lms_path("/nonexistent/xtask-integration/lms");
+                None
+            }
+        };
+        Ok(Self {
+            emulator,
+            config,
+            events: Arc::new(Mutex::new(Vec::new())),
+            _lms_dir: lms_dir,
+        })
+    }
+
+    /// A fresh client with fast polling that records progress events.
+    pub(super) fn client(&self) -> Result<LMStudioClient, String> {
+        let events = self.events.clone();
+        let reporter = move |event: &ProgressEvent| {
+            if let Ok(mut events) = events.lock() {
+                events.push(event.clone());
+            }
+        };
+        let reporter: Arc<dyn ProgressReporter> = Arc::new(reporter);
+        Ok(LMStudioClient::new(&self.config)
+            .map_err(|e| format!("client: {e}"))?
+            .with_reporter(reporter)
+            .with_poll_interval(Duration::from_millis(20))
+            .with_index_wait(Duration::from_secs(10)))
+    }
+
+    /// The progress events recorded so far.
+    pub(super) fn events(&self) -> Vec<ProgressEvent> {
+        self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+}
