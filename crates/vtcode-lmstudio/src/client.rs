@@ -44,7 +44,10 @@ impl std::fmt::Debug for LMStudioClient {
         f.debug_struct("LMStudioClient")
             .field("base_url", &self.base_url())
             .field("default_model", &self.default_model())
-            .field("token", &self.inner.settings.token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "token",
+                &self.inner.settings.token.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -109,7 +112,9 @@ impl LMStudioClient {
 
     /// Sets how often download status and the model list are polled (default 500 ms).
     pub fn with_poll_interval(self, interval: Duration) -> Self {
-        self.map_inner(|inner| inner.settings.poll_interval = interval.max(Duration::from_millis(1)))
+        self.map_inner(|inner| {
+            inner.settings.poll_interval = interval.max(Duration::from_millis(1))
+        })
     }
 
     /// Sets how long to wait for a downloaded model to appear in the list (default 30 s).
@@ -206,5 +211,7 @@ impl LMStudioClient {
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

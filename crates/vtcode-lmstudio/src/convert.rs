@@ -195,8 +195,7 @@ mod tests {
         assert!(info.is_embedding());
         assert_eq!(info.loaded_instances[0].id, "qwen");
         assert_eq!(info.loaded_instances[0].context_length, Some(2048));
-        let model: v0::Model =
-            serde_json::from_str(r#"{"id":"q","state":"not-loaded"}"#).unwrap();
+        let model: v0::Model = serde_json::from_str(r#"{"id":"q","state":"not-loaded"}"#).unwrap();
         assert!(!from_v0(&model).is_loaded());
     }
 
@@ -214,7 +213,10 @@ mod tests {
         let models = from_lms(&downloaded, &loaded);
         assert_eq!(models.len(), 3);
         assert_eq!(models[0].request_id(), "a:2");
-        assert_eq!(models[0].loaded_instances[0].ttl, Some(Duration::from_secs(60)));
+        assert_eq!(
+            models[0].loaded_instances[0].ttl,
+            Some(Duration::from_secs(60))
+        );
         assert_eq!(models[1].state, ModelState::NotLoaded);
         assert!(models[2].is_loaded());
     }

@@ -82,15 +82,16 @@ impl LMStudioClient {
                 _ => self.download_lms(model, reporter).await,
             }
         };
-        let (method, bytes, already) = match self.inner.settings.download_timeout {
-            Some(limit) => tokio::time::timeout(limit, work)
-                .await
-                .map_err(|_| LmStudioError::Timeout {
-                    operation: format!("downloading {model}"),
-                    limit,
+        let (method, bytes, already) =
+            match self.inner.settings.download_timeout {
+                Some(limit) => tokio::time::timeout(limit, work).await.map_err(|_| {
+                    LmStudioError::Timeout {
+                        operation: format!("downloading {model}"),
+                        limit,
+                    }
                 })??,
-            None => work.await?,
-        };
+                None => work.await?,
+            };
         self.invalidate_models();
         let key = self.wait_until_listed(model, reporter).await?;
         reporter.report(&ProgressEvent::DownloadFinished {
@@ -221,20 +222,20 @@ impl LMStudioClient {
             });
         };
         let options = lmstudio_lms::GetOptions::default();
-        let outcome = lms
-            .get(model, &options, &mut on_progress)
-            .await
-            .map_err(|err| match err {
-                lmstudio_lms::LmsError::Failed {
-                    command,
-                    status,
-                    stderr_tail,
-                } => LmStudioError::DownloadFailed {
-                    model: model.to_owned(),
-                    detail: format!("`{command}` exited with {status}; stderr:\n{stderr_tail}"),
-                },
-                other => LmStudioError::from_lms(other),
-            })?;
+        let outcome =
+            lms.get(model, &options, &mut on_progress)
+                .await
+                .map_err(|err| match err {
+                    lmstudio_lms::LmsError::Failed {
+                        command,
+                        status,
+                        stderr_tail,
+                    } => LmStudioError::DownloadFailed {
+                        model: model.to_owned(),
+                        detail: format!("`{command}` exited with {status}; stderr:\n{stderr_tail}"),
+                    },
+                    other => LmStudioError::from_lms(other),
+                })?;
         let already = matches!(outcome, lmstudio_lms::GetOutcome::AlreadyDownloaded);
         Ok((method, total, already))
     }
@@ -273,14 +274,21 @@ impl LMStudioClient {
                     model: model.to_owned(),
                 });
             }
-            tokio::time::sleep(self.inner.settings.poll_interval.min(Duration::from_millis(250)))
-                .await;
+            tokio::time::sleep(
+                self.inner
+                    .settings
+                    .poll_interval
+                    .min(Duration::from_millis(250)),
+            )
+            .await;
         }
     }
 
     fn map_download_error(&self, model: &str, err: lmstudio_transport::Error) -> LmStudioError {
         match self.map_http(err) {
-            LmStudioError::Server { status, message, .. } => LmStudioError::DownloadFailed {
+            LmStudioError::Server {
+                status, message, ..
+            } => LmStudioError::DownloadFailed {
                 model: model.to_owned(),
                 detail: format!("the server refused (HTTP {status}): {message}"),
             },

@@ -101,7 +101,10 @@ pub enum LmStudioError {
         reason: String,
     },
     /// The model is not on the server (and was not downloaded by this call).
-    #[error("model {model} is not available on {url}{}", available_suffix(available))]
+    #[error(
+        "model {model} is not available on {url}{}",
+        available_suffix(available)
+    )]
     ModelNotFound {
         /// The model that was asked for.
         model: String,
@@ -233,13 +236,12 @@ impl LmStudioError {
     pub(crate) fn from_transport(err: TransportError, ctx: &ErrorContext<'_>) -> Self {
         let operation = |method: &str, url: &str| format!("{method} {url}");
         match err {
-            TransportError::ConnectRefused { ref url } | TransportError::Connect { ref url, .. } => {
-                Self::NotResponding {
-                    url: url.clone(),
-                    timed_out: false,
-                    source: Arc::new(err),
-                }
-            }
+            TransportError::ConnectRefused { ref url }
+            | TransportError::Connect { ref url, .. } => Self::NotResponding {
+                url: url.clone(),
+                timed_out: false,
+                source: Arc::new(err),
+            },
             TransportError::ConnectTimeout { ref url, .. } => Self::NotResponding {
                 url: url.clone(),
                 timed_out: true,

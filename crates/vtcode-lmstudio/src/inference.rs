@@ -5,8 +5,8 @@ use std::task::{Context, Poll};
 
 use lmstudio_proto::openai::{
     ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, CompletionRequest,
-    CompletionResponse, EmbeddingRequest, EmbeddingResponse, FinishReason, StreamOptions,
-    ToolCall, ToolCallAssembler, Usage,
+    CompletionResponse, EmbeddingRequest, EmbeddingResponse, FinishReason, StreamOptions, ToolCall,
+    ToolCallAssembler, Usage,
 };
 use lmstudio_transport::JsonStream;
 

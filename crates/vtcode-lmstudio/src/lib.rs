@@ -72,6 +72,15 @@ pub use status::LoadedModelStatus;
 /// Re-exported wire types, so callers can build requests without another dependency.
 pub use lmstudio_proto as proto;
 
+// The README's examples compile as doctests, so the quick start cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/api-tour.md")]
+struct ApiTourExamples;
+
 /// The model made ready when `[agent].default_model` is not set.
 pub const DEFAULT_OSS_MODEL: &str = "openai/gpt-oss-20b";
 

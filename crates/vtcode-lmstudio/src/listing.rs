@@ -40,10 +40,11 @@ impl LMStudioClient {
             return Ok(server);
         }
         self.refresh_models().await?;
-        self.detected_server().ok_or_else(|| LmStudioError::Transport {
-            url: self.base_url().to_owned(),
-            message: "the server kind could not be detected".to_owned(),
-        })
+        self.detected_server()
+            .ok_or_else(|| LmStudioError::Transport {
+                url: self.base_url().to_owned(),
+                message: "the server kind could not be detected".to_owned(),
+            })
     }
 
     /// The server kind, if it has been detected already.
@@ -94,7 +95,9 @@ impl LMStudioClient {
                     self.remember(kind, CatalogSource::LmsCli);
                     return Ok(catalog);
                 }
-                Err(err) => tracing::debug!(error = %err, "lms listing unavailable; using /v1/models"),
+                Err(err) => {
+                    tracing::debug!(error = %err, "lms listing unavailable; using /v1/models")
+                }
             }
         }
         let catalog = self.list_openai().await?;
@@ -186,7 +189,8 @@ impl LMStudioClient {
         if let Some(lms) = slot.as_ref() {
             return Ok(lms.clone());
         }
-        let lms = Lms::locate(self.inner.settings.lms_path.clone()).map_err(LmStudioError::from_lms)?;
+        let lms =
+            Lms::locate(self.inner.settings.lms_path.clone()).map_err(LmStudioError::from_lms)?;
         *slot = Some(lms.clone());
         Ok(lms)
     }

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use lmstudio_proto::native::v1;
-use lmstudio_proto::openai::{ChatCompletionRequest, ChatMessage, EmbeddingInput, EmbeddingRequest};
+use lmstudio_proto::openai::{
+    ChatCompletionRequest, ChatMessage, EmbeddingInput, EmbeddingRequest,
+};
 use serde_json::Value;
 
 use crate::catalog::ModelInfo;
@@ -107,7 +109,9 @@ impl LMStudioClient {
         if server.kind == ServerKind::OpenAiCompatible {
             return Err(server.unsupported("load_model"));
         }
-        let info = self.require_model(model, server.listing.lists_unloaded_models()).await?;
+        let info = self
+            .require_model(model, server.listing.lists_unloaded_models())
+            .await?;
         if let Some(info) = &info
             && info.is_loaded()
         {
@@ -190,7 +194,11 @@ impl LMStudioClient {
         result
     }
 
-    async fn load_rest(&self, key: &str, options: &LoadOptions) -> Result<LoadOutcome, LmStudioError> {
+    async fn load_rest(
+        &self,
+        key: &str,
+        options: &LoadOptions,
+    ) -> Result<LoadOutcome, LmStudioError> {
         let limit = self.inner.settings.load_timeout;
         let mut request = v1::LoadRequest::new(key);
         request.context_length = options.context_length.map(u64::from);

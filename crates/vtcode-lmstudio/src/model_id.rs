@@ -21,7 +21,9 @@ impl<'a> ModelId<'a> {
     pub(crate) fn parse(id: &'a str) -> Self {
         let without_instance = match id.rsplit_once(':') {
             Some((head, tail))
-                if !head.is_empty() && !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit()) =>
+                if !head.is_empty()
+                    && !tail.is_empty()
+                    && tail.bytes().all(|b| b.is_ascii_digit()) =>
             {
                 head
             }
@@ -107,10 +109,11 @@ fn is_loose(model: &ModelInfo, wanted: &str) -> bool {
         (Some(w), Some(h)) => w.eq_ignore_ascii_case(h),
         (Some(w), None) => {
             model.variants.is_empty()
-                || model
-                    .variants
-                    .iter()
-                    .any(|v| ModelId::parse(v).variant.is_some_and(|x| x.eq_ignore_ascii_case(w)))
+                || model.variants.iter().any(|v| {
+                    ModelId::parse(v)
+                        .variant
+                        .is_some_and(|x| x.eq_ignore_ascii_case(w))
+                })
                 || model
                     .selected_variant
                     .as_deref()
@@ -157,7 +160,10 @@ mod tests {
         let models = vec![
             model("openai/gpt-oss-20b"),
             model("openai/gpt-oss-120b"),
-            with_variants("qwen/qwen3-4b", &["qwen/qwen3-4b@q4_k_m", "qwen/qwen3-4b@q8_0"]),
+            with_variants(
+                "qwen/qwen3-4b",
+                &["qwen/qwen3-4b@q4_k_m", "qwen/qwen3-4b@q8_0"],
+            ),
         ];
         let find = |w: &str| keys(find(&models, w).expect("no ambiguity"));
         assert_eq!(find("openai/gpt-oss-20b"), Some("openai/gpt-oss-20b"));

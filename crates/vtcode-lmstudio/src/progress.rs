@@ -175,9 +175,10 @@ impl ProgressReporter for StderrReporter {
                     }
                 }
             }
-            ProgressEvent::DownloadPaused { model } => {
-                self.emit(&format!("Download of {model} is paused in LM Studio"), false)
-            }
+            ProgressEvent::DownloadPaused { model } => self.emit(
+                &format!("Download of {model} is paused in LM Studio"),
+                false,
+            ),
             ProgressEvent::DownloadFinished {
                 model,
                 already_present,
@@ -283,7 +284,10 @@ mod tests {
             bytes_per_second: Some(45_670_000.0),
             eta: Some(Duration::from_secs(37)),
         });
-        assert_eq!(line, "m:  42.1% | 1.23 GB / 2.92 GB | 45.67 MB/s | ETA 00:37");
+        assert_eq!(
+            line,
+            "m:  42.1% | 1.23 GB / 2.92 GB | 45.67 MB/s | ETA 00:37"
+        );
     }
 
     #[test]

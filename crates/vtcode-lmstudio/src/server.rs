@@ -56,7 +56,9 @@ impl ServerInfo {
     pub fn describe(&self) -> &'static str {
         match self.kind {
             ServerKind::LmStudio(NativeApi::V1) => "LM Studio 0.4+ (native REST API v1)",
-            ServerKind::LmStudio(NativeApi::V0) => "LM Studio 0.3.6+ (REST API v0; no REST downloads or loads)",
+            ServerKind::LmStudio(NativeApi::V0) => {
+                "LM Studio 0.3.6+ (REST API v0; no REST downloads or loads)"
+            }
             ServerKind::LmStudio(NativeApi::None) => "LM Studio (no native REST API)",
             ServerKind::OpenAiCompatible => "OpenAI-compatible server, not LM Studio",
         }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use lmstudio_transport::{Endpoint, Limits};
 use vtcode_config::{PreloadMode, VTCodeConfig};
 
-use crate::error::{ErrorContext, LmStudioError};
 use crate::DEFAULT_OSS_MODEL;
+use crate::error::{ErrorContext, LmStudioError};
 
 /// LM Studio's default server root.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:1234";
@@ -100,7 +100,11 @@ impl Settings {
         if self.lms_path.is_some() {
             return true;
         }
-        let host = self.endpoint.host().trim_start_matches('[').trim_end_matches(']');
+        let host = self
+            .endpoint
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         host.eq_ignore_ascii_case("localhost")
             || host == "::1"
             || host

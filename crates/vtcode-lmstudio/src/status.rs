@@ -38,11 +38,8 @@ impl LMStudioClient {
     /// TTLs come from `lms ps --json` when `lms` is on this machine; otherwise they are `None`.
     pub async fn status(&self) -> Result<Vec<LoadedModelStatus>, LmStudioError> {
         let catalog = self.refresh_models().await?;
-        let mut statuses: Vec<LoadedModelStatus> = catalog
-            .models
-            .iter()
-            .flat_map(instance_statuses)
-            .collect();
+        let mut statuses: Vec<LoadedModelStatus> =
+            catalog.models.iter().flat_map(instance_statuses).collect();
         let needs_ttl = statuses.iter().any(|s| s.ttl.is_none());
         if needs_ttl
             && self.inner.settings.lms_allowed()
@@ -51,8 +48,9 @@ impl LMStudioClient {
             match lms.ps().await {
                 Ok(loaded) => {
                     for status in &mut statuses {
-                        if let Some(row) =
-                            loaded.iter().find(|r| r.instance_id() == status.instance_id)
+                        if let Some(row) = loaded
+                            .iter()
+                            .find(|r| r.instance_id() == status.instance_id)
                         {
                             status.ttl = status.ttl.or(row.ttl_ms.map(Duration::from_millis));
                         }
@@ -95,7 +93,10 @@ impl LMStudioClient {
             if *kind == ServerKind::LmStudio(NativeApi::V1) {
                 let _: UnloadResponse = self
                     .http()
-                    .post_json("/api/v1/models/unload", &UnloadRequest::new(instance.as_str()))
+                    .post_json(
+                        "/api/v1/models/unload",
+                        &UnloadRequest::new(instance.as_str()),
+                    )
                     .await
                     .map_err(|e| self.map_http(e))?;
             } else if self.inner.settings.lms_allowed() {

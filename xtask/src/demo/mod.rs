@@ -88,6 +88,10 @@ fn parse_args(args: &[String]) -> Result<DemoArgs, String> {
 /// Runs the demo.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let args = parse_args(args)?;
+    if args.url.is_none() && args.profile == Profile::V0_3 {
+        // LM Studio 0.3 downloads and loads through `lms`: the emulator comes with a fake one.
+        crate::integration::build_fake_lms()?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

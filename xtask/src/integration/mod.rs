@@ -101,7 +101,7 @@ impl Selection {
 }
 
 /// The 0.3 profile downloads and loads through `lms`: build the testkit's fake one.
-fn build_fake_lms() -> Result<(), String> {
+pub(crate) fn build_fake_lms() -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let status = Command::new(cargo)
         .args([
