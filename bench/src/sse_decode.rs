@@ -61,7 +61,7 @@ pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
         let mut ours_cps = Samples::new();
         let mut base_cps = Samples::new();
         for round in 0..params.sse_rounds {
-            let mut run_ours = || -> Result<f64, String> {
+            let run_ours = || -> Result<f64, String> {
                 let started = Instant::now();
                 ours(&pieces, work)?;
                 Ok(started.elapsed().as_secs_f64())

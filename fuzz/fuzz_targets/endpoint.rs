@@ -4,16 +4,22 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lmstudio_transport::Endpoint;
+use lmstudio_transport::{Endpoint, EndpointError};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     match Endpoint::parse(&text) {
         Ok(endpoint) => check(&endpoint),
         Err(error) => {
-            // Error messages show a bounded excerpt of the input.
+            // Error messages show a bounded excerpt of the input (200 characters). The
+            // unsupported scheme is shown whole, beside it.
+            let extra = match &error {
+                EndpointError::UnsupportedScheme { scheme, .. } => scheme.chars().count(),
+                _ => 0,
+            };
             let message = error.to_string();
-            assert!(message.chars().count() <= 400, "{} chars", message.chars().count());
+            let count = message.chars().count();
+            assert!(count <= 400 + extra, "{count} chars: {message}");
         }
     }
 });
@@ -38,6 +44,7 @@ fn check(endpoint: &Endpoint) {
         assert_eq!(&again, endpoint, "{root} parses to {again}");
     }
     let with_v1 = format!("{root}/v1/");
-    let same = Endpoint::parse(&with_v1).unwrap_or_else(|e| panic!("{with_v1} does not parse: {e}"));
+    let same =
+        Endpoint::parse(&with_v1).unwrap_or_else(|e| panic!("{with_v1} does not parse: {e}"));
     assert_eq!(&same, endpoint, "{with_v1} parses to {same}");
 }

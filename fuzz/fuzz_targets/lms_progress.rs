@@ -38,7 +38,10 @@ fn check_line(line: &str) {
 
     if validate_model_arg(line).is_ok() {
         assert!(!line.is_empty() && !line.starts_with('-'), "{line:?}");
-        assert!(!line.chars().any(|c| c.is_whitespace() || c.is_control()), "{line:?}");
+        assert!(
+            !line.chars().any(|c| c.is_whitespace() || c.is_control()),
+            "{line:?}"
+        );
         assert!(line.matches('@').count() <= 1, "{line:?}");
     }
 }

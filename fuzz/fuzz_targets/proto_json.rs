@@ -51,7 +51,10 @@ fn round_trip<T: DeserializeOwned + Serialize>(data: &[u8]) {
     };
     let bytes = match serde_json::to_vec(&value) {
         Ok(bytes) => bytes,
-        Err(e) => panic!("{} parsed but does not serialize: {e}", std::any::type_name::<T>()),
+        Err(e) => panic!(
+            "{} parsed but does not serialize: {e}",
+            std::any::type_name::<T>()
+        ),
     };
     if let Err(e) = serde_json::from_slice::<T>(&bytes) {
         panic!(
@@ -95,5 +98,9 @@ fn assemble(text: &str) {
         .iter()
         .map(|c| c.id.len() + c.function.name.len() + c.function.arguments.len())
         .sum();
-    assert!(total <= text.len(), "{total} bytes of calls from {} bytes", text.len());
+    assert!(
+        total <= text.len(),
+        "{total} bytes of calls from {} bytes",
+        text.len()
+    );
 }

@@ -25,10 +25,16 @@ fuzz_target!(|input: &[u8]| {
         chunks_at(payload, &cuts)
     };
     let streamed = decode_streamed(&chunks, max);
-    assert_eq!(streamed, expected, "a split changed the events (cuts {cuts:?})");
+    assert_eq!(
+        streamed, expected,
+        "a split changed the events (cuts {cuts:?})"
+    );
 
     let reference = reference_decode(payload, max);
-    assert_eq!(expected, reference, "the decoder disagrees with the reference");
+    assert_eq!(
+        expected, reference,
+        "the decoder disagrees with the reference"
+    );
 });
 
 fn split_input(input: &[u8]) -> (usize, bool, Vec<usize>, &[u8]) {

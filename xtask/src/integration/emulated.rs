@@ -231,12 +231,7 @@ async fn cold(profile: Profile, jit: bool) -> CheckResult {
 }
 
 async fn warm(profile: Profile, jit: bool) -> CheckResult {
-    let scenario = Scenario::start(
-        profile,
-        jit,
-        Emulator::builder().models([small_default_model().downloaded(true).loaded(true)]),
-    )
-    .await?;
+    let scenario = Scenario::warm(profile, jit).await?;
     let client = scenario.client()?;
     scenario.emulator.clear_requests();
     let report = client
@@ -413,12 +408,7 @@ fn chat_request(prompt: &str) -> ChatCompletionRequest {
 }
 
 async fn chat(profile: Profile, jit: bool) -> CheckResult {
-    let scenario = Scenario::start(
-        profile,
-        jit,
-        Emulator::builder().models([small_default_model().downloaded(true).loaded(true)]),
-    )
-    .await?;
+    let scenario = Scenario::warm(profile, jit).await?;
     let client = scenario.client()?;
     let whole = client
         .chat(chat_request("Name three prime numbers."))
@@ -493,12 +483,7 @@ async fn completions_embeddings(profile: Profile, jit: bool) -> CheckResult {
 }
 
 async fn status_unload(profile: Profile, jit: bool) -> CheckResult {
-    let scenario = Scenario::start(
-        profile,
-        jit,
-        Emulator::builder().models([small_default_model().downloaded(true).loaded(true)]),
-    )
-    .await?;
+    let scenario = Scenario::warm(profile, jit).await?;
     let client = scenario.client()?;
     let status = client.status().await.map_err(|e| failed("status", e))?;
     ensure(status.iter().any(|s| s.key == MODEL), || {
@@ -543,48 +528,33 @@ async fn failed_download(profile: Profile, jit: bool) -> CheckResult {
     })
 }
 
-async fn stream_faults(profile: Profile, jit: bool) -> CheckResult {
-    let scenario = Scenario::start(
-        profile,
-        jit,
-        Emulator::builder().models([small_default_model().downloaded(true).loaded(true)]),
-    )
-    .await?;
-    let client = scenario.client()?;
-    scenario
-        .emulator
-        .set_stream_fault(Some(StreamFault::ErrorAfter(2)));
-    let outcome = client
+/// Streams a chat answer with `fault` injected and returns how collecting it ended.
+async fn stream_with_fault(
+    scenario: &Scenario,
+    client: &LMStudioClient,
+    fault: StreamFault,
+) -> Result<Result<(), LmStudioError>, String> {
+    scenario.emulator.set_stream_fault(Some(fault));
+    let stream = client
         .chat_stream(chat_request("hello"))
         .await
-        .map_err(|e| failed("chat_stream", e))?
-        .collect()
-        .await;
+        .map_err(|e| failed("chat_stream", e))?;
+    Ok(stream.collect().await.map(|_| ()))
+}
+
+async fn stream_faults(profile: Profile, jit: bool) -> CheckResult {
+    let scenario = Scenario::warm(profile, jit).await?;
+    let client = scenario.client()?;
+    let outcome = stream_with_fault(&scenario, &client, StreamFault::ErrorAfter(2)).await?;
     ensure(matches!(outcome, Err(LmStudioError::Server { .. })), || {
         format!("error mid-stream gave {outcome:?}")
     })?;
-    scenario
-        .emulator
-        .set_stream_fault(Some(StreamFault::DropAfter(2)));
-    let outcome = client
-        .chat_stream(chat_request("hello"))
-        .await
-        .map_err(|e| failed("chat_stream", e))?
-        .collect()
-        .await;
+    let outcome = stream_with_fault(&scenario, &client, StreamFault::DropAfter(2)).await?;
     ensure(
         matches!(outcome, Err(LmStudioError::StreamEndedEarly { .. })),
         || format!("stream without [DONE] gave {outcome:?}"),
     )?;
-    scenario
-        .emulator
-        .set_stream_fault(Some(StreamFault::AbortAfter(2)));
-    let outcome = client
-        .chat_stream(chat_request("hello"))
-        .await
-        .map_err(|e| failed("chat_stream", e))?
-        .collect()
-        .await;
+    let outcome = stream_with_fault(&scenario, &client, StreamFault::AbortAfter(2)).await?;
     ensure(outcome.is_err(), || {
         format!("aborted stream gave {outcome:?}")
     })

@@ -75,6 +75,12 @@ impl Scenario {
         })
     }
 
+    /// The default model downloaded and loaded: the warm machine.
+    pub(super) async fn warm(profile: Profile, jit: bool) -> Result<Self, String> {
+        let model = small_default_model().downloaded(true).loaded(true);
+        Self::start(profile, jit, Emulator::builder().models([model])).await
+    }
+
     /// A fresh client with fast polling that records progress events.
     pub(super) fn client(&self) -> Result<LMStudioClient, String> {
         let events = self.events.clone();

@@ -64,8 +64,12 @@ impl Drop for RecordingProxy {
 /// `METHOD /path` from a line like `GET /v1/models HTTP/1.1` (a body glued in front of the
 /// next request line is skipped over).
 fn request_line(line: &str) -> Option<String> {
-    let line = line.strip_suffix(" HTTP/1.1").or(line.strip_suffix(" HTTP/1.0"))?;
-    const METHODS: [&str; 7] = ["GET ", "POST ", "PUT ", "DELETE ", "PATCH ", "HEAD ", "OPTIONS "];
+    let line = line
+        .strip_suffix(" HTTP/1.1")
+        .or(line.strip_suffix(" HTTP/1.0"))?;
+    const METHODS: [&str; 7] = [
+        "GET ", "POST ", "PUT ", "DELETE ", "PATCH ", "HEAD ", "OPTIONS ",
+    ];
     METHODS
         .iter()
         .filter_map(|m| line.rfind(m).map(|at| &line[at..]))

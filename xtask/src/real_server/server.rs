@@ -61,7 +61,12 @@ impl RunningServer {
             .arg("--model")
             .arg(&paths.model)
             .args(["--port", &port.to_string(), "--alias", ALIAS])
-            .args(["--parallel", &SLOTS.to_string(), "--threads", &THREADS.to_string()])
+            .args([
+                "--parallel",
+                &SLOTS.to_string(),
+                "--threads",
+                &THREADS.to_string(),
+            ])
             .args(["--ctx", &CONTEXT.to_string(), "--watch-stdin"])
             .env_remove(KEY_ENV)
             .stdin(Stdio::piped())
@@ -129,22 +134,19 @@ impl RunningServer {
             .build()
             .map_err(|e| format!("cannot build the health probe: {e}"))?;
         let deadline = Instant::now() + READY_LIMIT;
-        let mut last = String::from("no answer yet");
         loop {
             if let Some(status) = self.exited()? {
                 return Err(self.failure(&format!("the launcher exited ({})", describe(status))));
             }
-            match probe.get("/health").send_raw().await {
+            let last = match probe.get("/health").send_raw().await {
                 Ok(response) if response.status == 200 => return Ok(()),
-                Ok(response) => {
-                    last = format!(
-                        "HTTP {}: {}",
-                        response.status,
-                        String::from_utf8_lossy(&response.body).trim()
-                    );
-                }
-                Err(err) => last = err.to_string(),
-            }
+                Ok(response) => format!(
+                    "HTTP {}: {}",
+                    response.status,
+                    String::from_utf8_lossy(&response.body).trim()
+                ),
+                Err(err) => err.to_string(),
+            };
             if Instant::now() >= deadline {
                 return Err(self.failure(&format!(
                     "not ready within {READY_LIMIT:?} (last /health: {last})"

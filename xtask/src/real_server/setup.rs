@@ -46,7 +46,13 @@ impl Paths {
     pub(crate) fn new(root: &Path) -> Self {
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
-            .map(|dir| if dir.is_absolute() { dir } else { root.join(dir) })
+            .map(|dir| {
+                if dir.is_absolute() {
+                    dir
+                } else {
+                    root.join(dir)
+                }
+            })
             .unwrap_or_else(|| root.join("target"));
         let work = target.join("real-server");
         let venv = work.join("venv");
@@ -129,7 +135,12 @@ pub(crate) async fn prepare(paths: &Paths, python: &str, fresh: bool) -> Result<
     prepared.assemble = started.elapsed();
     prepared.model_bytes = std::fs::metadata(&paths.model)
         .map(|m| m.len())
-        .map_err(|e| format!("the model {} is missing after assembly: {e}", paths.model.display()))?;
+        .map_err(|e| {
+            format!(
+                "the model {} is missing after assembly: {e}",
+                paths.model.display()
+            )
+        })?;
     println!(
         "real-server: model {} ({:.1} s)",
         out.trim(),
@@ -174,17 +185,23 @@ async fn venv_is_intact(paths: &Paths) -> bool {
 
 /// The interpreter's version, or a clear error when there is no usable Python 3.
 async fn python_version(python: &str) -> Result<String, String> {
-    let script = "import sys\nassert sys.version_info >= (3, 9), sys.version\nprint(sys.version.split()[0])";
-    run_bounded(python, &["-c", script], PYTHON_CHECK_LIMIT, "checking Python")
-        .await
-        .map(|v| v.trim().to_owned())
-        .map_err(|err| {
-            format!(
-                "no usable Python 3.9+ at `{python}` ({err}). The real-server suite needs Python \
+    let script =
+        "import sys\nassert sys.version_info >= (3, 9), sys.version\nprint(sys.version.split()[0])";
+    run_bounded(
+        python,
+        &["-c", script],
+        PYTHON_CHECK_LIMIT,
+        "checking Python",
+    )
+    .await
+    .map(|v| v.trim().to_owned())
+    .map_err(|err| {
+        format!(
+            "no usable Python 3.9+ at `{python}` ({err}). The real-server suite needs Python \
                  with venv and pip to install llama.cpp from PyPI: install it (Debian: apt-get \
                  install python3 python3-venv) or pass --python PATH"
-            )
-        })
+        )
+    })
 }
 
 /// Removes any old venv, creates a new one, installs the pinned wheels, checks they import,
@@ -201,11 +218,16 @@ async fn create_venv(paths: &Paths, python: &str, prepared: &mut Prepared) -> Re
     );
     let started = Instant::now();
     let venv = paths.venv.to_string_lossy().into_owned();
-    run_bounded(python, &["-m", "venv", venv.as_str()], VENV_LIMIT, "creating the venv")
-        .await
-        .map_err(|err| {
-            format!("{err}\nhint: on Debian the venv module comes with `apt-get install python3-venv`")
-        })?;
+    run_bounded(
+        python,
+        &["-m", "venv", venv.as_str()],
+        VENV_LIMIT,
+        "creating the venv",
+    )
+    .await
+    .map_err(|err| {
+        format!("{err}\nhint: on Debian the venv module comes with `apt-get install python3-venv`")
+    })?;
     prepared.venv = started.elapsed();
 
     println!(
@@ -282,7 +304,11 @@ pub(crate) async fn run_bounded(
         Ok(Ok(output)) => output,
         Ok(Err(e)) => return Err(format!("{what}: waiting for `{program}` failed: {e}")),
         // Dropping the future kills the child (kill_on_drop).
-        Err(_) => return Err(format!("{what}: `{program}` did not finish within {limit:?}")),
+        Err(_) => {
+            return Err(format!(
+                "{what}: `{program}` did not finish within {limit:?}"
+            ));
+        }
     };
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     if output.status.success() {
