@@ -25,7 +25,9 @@ pub(crate) fn content_payloads() -> Vec<&'static str> {
     fixture_payloads()
         .into_iter()
         .filter(|data| {
-            data.contains("\"content\":\"") && !data.contains("tool_calls") && !data.contains("usage")
+            data.contains("\"content\":\"")
+                && !data.contains("tool_calls")
+                && !data.contains("usage")
         })
         .collect()
 }

@@ -95,7 +95,10 @@ fn baseline(dir: &Path, reqwest_line: &str) -> Result<BTreeSet<String>, String> 
          serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n"
     );
     write(&dir.join("Cargo.toml"), &manifest)?;
-    write(&dir.join("src/lib.rs"), "//! Footprint baseline: no code.\n")?;
+    write(
+        &dir.join("src/lib.rs"),
+        "//! Footprint baseline: no code.\n",
+    )?;
     let manifest_path = dir.join("Cargo.toml");
     let manifest_path = manifest_path.to_string_lossy();
     cargo_tree(
@@ -138,7 +141,10 @@ fn cargo_tree(dir: &Path, args: &[&str]) -> Result<BTreeSet<String>, String> {
             Ok(None) if started.elapsed() > CARGO_LIMIT => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("cargo {} took over {CARGO_LIMIT:?}", args.join(" ")));
+                return Err(format!(
+                    "cargo {} took over {CARGO_LIMIT:?}",
+                    args.join(" ")
+                ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             Err(e) => return Err(format!("cargo tree: {e}")),
@@ -148,12 +154,17 @@ fn cargo_tree(dir: &Path, args: &[&str]) -> Result<BTreeSet<String>, String> {
     let stderr = err.and_then(|h| h.join().ok()).unwrap_or_default();
     if !status.success() {
         let tail: String = stderr.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
-        return Err(format!("cargo {} failed ({status}): {tail}", args.join(" ")));
+        return Err(format!(
+            "cargo {} failed ({status}): {tail}",
+            args.join(" ")
+        ));
     }
     Ok(unique_crates(&stdout))
 }
 
-fn read_on_thread(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<String> {
+fn read_on_thread(
+    mut pipe: impl std::io::Read + Send + 'static,
+) -> std::thread::JoinHandle<String> {
     std::thread::spawn(move || {
         let mut text = String::new();
         let _ = pipe.read_to_string(&mut text);

@@ -4,8 +4,13 @@
 //! `error_for_status()` + `json()`) vs the raw floor: a hand-written HTTP/1.1 exchange on one
 //! tokio `TcpStream` (write the request, read the head and the `Content-Length` body, decode
 //! the JSON): what loopback and the server cost with no client at all. All three decode the
-//! same typed body. The server is a minimal keep-alive server on its own thread, so the
-//! figures are dominated by the client.
+//! same typed body. The server is a minimal keep-alive server on its own thread.
+//!
+//! Two measures per side: wall time per request, and the client thread's CPU time per request
+//! (the client runs on a current-thread runtime, so that thread does all of the client's work,
+//! hyper's connection task included). On loopback the wall time is mostly the two thread
+//! wake-ups of each round trip, which the raw floor shows; the CPU time is what the client
+//! itself costs.
 
 use lmstudio_transport::{Client, Endpoint};
 use serde::Deserialize;
@@ -16,7 +21,7 @@ use tokio::net::TcpStream;
 use crate::Params;
 use crate::report::{Figure, Target};
 use crate::servers::{RawServer, content_length, find};
-use crate::stats::{Samples, micros, timed};
+use crate::stats::{Samples, micros, timed_cpu};
 
 /// The body served.
 #[derive(Deserialize)]
@@ -24,7 +29,7 @@ struct Greeting {
     lmstudio: bool,
 }
 
-const PATH: &str = "/lmstudio-greeting";
+pub(crate) const PATH: &str = "/lmstudio-greeting";
 
 /// Runs the benchmark.
 pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
@@ -40,6 +45,7 @@ pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
 
     let n = params.get_batch;
     let mut samples = [Samples::new(), Samples::new(), Samples::new()];
+    let mut cpu = [Samples::new(), Samples::new(), Samples::new()];
     // Warm-up: connections open, allocators and caches settled.
     ours_batch(&ours, n / 4).await?;
     reqwest_batch(&base, &full_url, n / 4).await?;
@@ -47,23 +53,32 @@ pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
     for round in 0..params.get_rounds {
         for k in 0..3 {
             let which = (round + k) % 3;
-            let elapsed = match which {
-                0 => timed(ours_batch(&ours, n)).await,
-                1 => timed(reqwest_batch(&base, &full_url, n)).await,
-                _ => timed(raw.batch(n)).await,
+            let (outcome, wall, thread_cpu) = match which {
+                0 => timed_cpu(ours_batch(&ours, n)).await,
+                1 => timed_cpu(reqwest_batch(&base, &full_url, n)).await,
+                _ => timed_cpu(raw.batch(n)).await,
             };
-            elapsed.0?;
-            samples[which].push(micros(elapsed.1) / n as f64);
+            outcome?;
+            samples[which].push(micros(wall) / n as f64);
+            cpu[which].push(micros(thread_cpu) / n as f64);
         }
     }
     let [Some(ours_s), Some(base_s), Some(raw_s)] = samples.map(|s| s.summary()) else {
         return Err("get loop: no samples".to_owned());
+    };
+    let [Some(ours_cpu), Some(base_cpu), Some(raw_cpu)] = cpu.map(|s| s.summary()) else {
+        return Err("get loop: no CPU samples".to_owned());
     };
     let details = json!({
         "requests_per_sample": n,
         "rounds": params.get_rounds,
         "raw_floor_us": raw_s.to_json(),
         "reqwest_us": base_s.to_json(),
+        "cpu_us": {
+            "ours": ours_cpu.to_json(),
+            "reqwest": base_cpu.to_json(),
+            "raw_floor": raw_cpu.to_json(),
+        },
         "runtime": "tokio current_thread (client); server on its own thread",
     });
     Ok(vec![
@@ -83,11 +98,28 @@ pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
             ours_s,
         )
         .baseline("raw HTTP/1.1 on one TcpStream", raw_s)
+        .details(details.clone()),
+        Figure::new(
+            "get_loop_cpu",
+            "2. keep-alive small JSON GET (client CPU per request)",
+            "µs",
+            ours_cpu,
+        )
+        .baseline("reqwest", base_cpu)
+        .target(Target::RatioAtMost(0.9))
+        .details(details.clone()),
+        Figure::new(
+            "get_loop_cpu_floor",
+            "2. keep-alive small JSON GET (client CPU) vs the raw floor",
+            "µs",
+            ours_cpu,
+        )
+        .baseline("raw HTTP/1.1 on one TcpStream", raw_cpu)
         .details(details),
     ])
 }
 
-async fn ours_batch(client: &Client, n: usize) -> Result<(), String> {
+pub(crate) async fn ours_batch(client: &Client, n: usize) -> Result<(), String> {
     for _ in 0..n {
         let greeting: Greeting = client.get_json(PATH).await.map_err(|e| e.to_string())?;
         check(greeting)?;
@@ -95,7 +127,11 @@ async fn ours_batch(client: &Client, n: usize) -> Result<(), String> {
     Ok(())
 }
 
-async fn reqwest_batch(client: &reqwest::Client, url: &str, n: usize) -> Result<(), String> {
+pub(crate) async fn reqwest_batch(
+    client: &reqwest::Client,
+    url: &str,
+    n: usize,
+) -> Result<(), String> {
     for _ in 0..n {
         let greeting: Greeting = client
             .get(url)
@@ -120,14 +156,14 @@ fn check(greeting: Greeting) -> Result<(), String> {
 }
 
 /// The raw floor: one connection, requests written by hand, responses parsed by hand.
-struct RawClient {
+pub(crate) struct RawClient {
     stream: TcpStream,
     request: Vec<u8>,
     buf: Vec<u8>,
 }
 
 impl RawClient {
-    async fn connect(port: u16) -> Result<Self, String> {
+    pub(crate) async fn connect(port: u16) -> Result<Self, String> {
         let stream = TcpStream::connect(("127.0.0.1", port))
             .await
             .map_err(|e| format!("raw connect: {e}"))?;
@@ -143,7 +179,7 @@ impl RawClient {
         })
     }
 
-    async fn batch(&mut self, n: usize) -> Result<(), String> {
+    pub(crate) async fn batch(&mut self, n: usize) -> Result<(), String> {
         for _ in 0..n {
             self.exchange().await?;
         }
@@ -155,7 +191,6 @@ impl RawClient {
             .write_all(&self.request)
             .await
             .map_err(|e| e.to_string())?;
-        let mut chunk = [0u8; 4096];
         loop {
             if let Some(end) = find(&self.buf, b"\r\n\r\n") {
                 let total = end + 4 + content_length(&self.buf[..end]);
@@ -169,15 +204,15 @@ impl RawClient {
                     return check(greeting);
                 }
             }
+            self.buf.reserve(4096);
             let n = self
                 .stream
-                .read(&mut chunk)
+                .read_buf(&mut self.buf)
                 .await
                 .map_err(|e| e.to_string())?;
             if n == 0 {
                 return Err("raw: connection closed".to_owned());
             }
-            self.buf.extend_from_slice(&chunk[..n]);
         }
     }
 }

@@ -9,6 +9,7 @@
 mod corpus;
 mod footprint;
 mod get_loop;
+mod instructions;
 mod readiness;
 mod refused;
 mod report;
@@ -29,13 +30,21 @@ const USAGE: &str = "\
 usage: lmstudio-bench [--quick] [--only LIST] [--out FILE] [--root DIR]
 
   --quick      fewer iterations and smaller inputs (a smoke run, figures are noisier)
-  --only LIST  comma-separated subset of: readiness,get,sse,refused,rss,footprint
+  --only LIST  comma-separated subset of: readiness,get,instructions,sse,refused,rss,footprint
   --out FILE   where to write the JSON results (default: <root>/target/bench/latest.json)
   --root DIR   the repository root (default: the parent of this crate)
 ";
 
 /// All benchmarks, in run order.
-const ALL: [&str; 6] = ["readiness", "get", "sse", "refused", "rss", "footprint"];
+const ALL: [&str; 7] = [
+    "readiness",
+    "get",
+    "instructions",
+    "sse",
+    "refused",
+    "rss",
+    "footprint",
+];
 
 /// Iteration counts and input sizes.
 #[derive(Clone, Debug)]
@@ -155,6 +164,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("rss-child") => rss::child(&args[1..]),
+        Some("get-child") => instructions::child(&args[1..]),
         _ => parse(&args).and_then(run),
     };
     match result {
@@ -183,6 +193,7 @@ fn run(options: Options) -> Result<(), String> {
             "sse" => runtime.block_on(sse_decode::run(params)),
             "refused" => runtime.block_on(refused::run(params)),
             "rss" => runtime.block_on(rss::run(params)),
+            "instructions" => instructions::run(params, &options.root),
             _ => footprint::run(&options.root),
         };
         let new = result.map_err(|e| format!("{name}: {e}"))?;

@@ -63,7 +63,12 @@ pub(crate) struct Figure {
 
 impl Figure {
     /// A figure without baseline, target or details.
-    pub(crate) fn new(id: &str, name: impl Into<String>, unit: &'static str, ours: Summary) -> Self {
+    pub(crate) fn new(
+        id: &str,
+        name: impl Into<String>,
+        unit: &'static str,
+        ours: Summary,
+    ) -> Self {
         Self {
             id: id.to_owned(),
             name: name.into(),
@@ -196,7 +201,10 @@ pub(crate) fn tally(figures: &[Figure]) -> (usize, usize) {
     figures
         .iter()
         .filter_map(Figure::verdict)
-        .fold((0, 0), |(p, m), ok| if ok { (p + 1, m) } else { (p, m + 1) })
+        .fold(
+            (0, 0),
+            |(p, m), ok| if ok { (p + 1, m) } else { (p, m + 1) },
+        )
 }
 
 /// Writes `latest.json`.
@@ -225,10 +233,22 @@ mod tests {
 
     #[test]
     fn ratio_targets_compare_medians() {
-        assert_eq!(fig(1.0, 4.0, Target::RatioAtMost(0.5)).verdict(), Some(true));
-        assert_eq!(fig(3.0, 4.0, Target::RatioAtMost(0.5)).verdict(), Some(false));
-        assert_eq!(fig(9.0, 4.0, Target::RatioAtLeast(2.0)).verdict(), Some(true));
-        assert_eq!(fig(5.0, 4.0, Target::RatioAtLeast(2.0)).verdict(), Some(false));
+        assert_eq!(
+            fig(1.0, 4.0, Target::RatioAtMost(0.5)).verdict(),
+            Some(true)
+        );
+        assert_eq!(
+            fig(3.0, 4.0, Target::RatioAtMost(0.5)).verdict(),
+            Some(false)
+        );
+        assert_eq!(
+            fig(9.0, 4.0, Target::RatioAtLeast(2.0)).verdict(),
+            Some(true)
+        );
+        assert_eq!(
+            fig(5.0, 4.0, Target::RatioAtLeast(2.0)).verdict(),
+            Some(false)
+        );
     }
 
     #[test]

@@ -72,7 +72,8 @@ pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
     }
     let summaries: Vec<_> = growth.iter().map(Samples::summary).collect();
     let times: Vec<_> = secs.iter().map(Samples::summary).collect();
-    let (Some(facade), Some(buffered), Some(transport)) = (summaries[0], summaries[1], summaries[2])
+    let (Some(facade), Some(buffered), Some(transport)) =
+        (summaries[0], summaries[1], summaries[2])
     else {
         return Err("rss: no samples".to_owned());
     };
@@ -183,7 +184,10 @@ async fn consume(mode: &str, url: &str) -> Result<Value, String> {
             let client = LMStudioClient::new(&config).map_err(|e| e.to_string())?;
             let before = prepare()?;
             let started = Instant::now();
-            let mut stream = client.chat_stream(request).await.map_err(|e| e.to_string())?;
+            let mut stream = client
+                .chat_stream(request)
+                .await
+                .map_err(|e| e.to_string())?;
             let mut chunks = 0usize;
             while let Some(chunk) = stream.next().await {
                 chunk.map_err(|e| e.to_string())?;
@@ -194,7 +198,9 @@ async fn consume(mode: &str, url: &str) -> Result<Value, String> {
         }
         "transport" => {
             let endpoint = Endpoint::parse(url).map_err(|e| e.to_string())?;
-            let client = Client::builder(endpoint).build().map_err(|e| e.to_string())?;
+            let client = Client::builder(endpoint)
+                .build()
+                .map_err(|e| e.to_string())?;
             let before = prepare()?;
             let started = Instant::now();
             let mut stream = client
@@ -257,7 +263,13 @@ fn status() -> Result<(u64, u64), String> {
     let field = |name: &str| {
         text.lines()
             .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
     };
     match (field("VmHWM:"), field("VmRSS:")) {
         (Some(hwm), Some(rss)) => Ok((hwm, rss)),

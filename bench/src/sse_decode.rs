@@ -42,10 +42,7 @@ enum Work {
 pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
     let (corpus, chunks) = decode_corpus(params.sse_bytes);
     let bytes = corpus.len() as f64;
-    let pieces: Vec<Bytes> = corpus
-        .chunks(PIECE)
-        .map(Bytes::copy_from_slice)
-        .collect();
+    let pieces: Vec<Bytes> = corpus.chunks(PIECE).map(Bytes::copy_from_slice).collect();
     drop(corpus);
 
     let mut figures = Vec::new();
@@ -95,10 +92,15 @@ pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
         let base_name = "eventsource-stream + serde_json";
         if work == Work::Serde {
             figures.push(
-                Figure::new("sse_decode", "3. SSE decode + serde (throughput)", "MB/s", om)
-                    .baseline(base_name, bm)
-                    .target(Target::RatioAtLeast(2.0))
-                    .details(details.clone()),
+                Figure::new(
+                    "sse_decode",
+                    "3. SSE decode + serde (throughput)",
+                    "MB/s",
+                    om,
+                )
+                .baseline(base_name, bm)
+                .target(Target::RatioAtLeast(2.0))
+                .details(details.clone()),
             );
             figures.push(
                 Figure::new(

@@ -87,9 +87,48 @@ pub(crate) async fn timed<T, F: Future<Output = T>>(f: F) -> (T, Duration) {
     (out, started.elapsed())
 }
 
+/// CPU time the calling thread has run so far, from `/proc/thread-self/schedstat` (Linux;
+/// nanosecond resolution). `None` where the kernel does not expose it.
+pub(crate) fn thread_cpu() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = text.split_ascii_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+/// Runs `f` and returns its result with the wall time and the calling thread's CPU time it
+/// took (the CPU time is zero where [`thread_cpu`] is unavailable).
+pub(crate) async fn timed_cpu<T, F: Future<Output = T>>(f: F) -> (T, Duration, Duration) {
+    let cpu_before = thread_cpu();
+    let started = Instant::now();
+    let out = f.await;
+    let wall = started.elapsed();
+    let cpu = match (cpu_before, thread_cpu()) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => Duration::ZERO,
+    };
+    (out, wall, cpu)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thread_cpu_advances_with_work() {
+        let Some(before) = thread_cpu() else {
+            return; // not Linux: nothing to check
+        };
+        let mut x = 0u64;
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_millis(20) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        let after = thread_cpu().unwrap_or_default();
+        assert!(
+            after > before,
+            "{before:?} -> {after:?} after a busy loop ({x})"
+        );
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {

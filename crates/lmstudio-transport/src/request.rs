@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, USER_AGENT};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -338,24 +338,41 @@ impl Prepared {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
+        let mut prefix = Bytes::new();
         if parts.status.is_success() && !content_type.contains("json") {
-            return Ok(SseStream::new(
-                body,
-                parts.headers,
-                status,
-                self.url,
-                self.limits.idle,
-                self.limits.max_sse_event_bytes,
-            ));
+            let labelled = content_type.contains("event-stream");
+            if !labelled {
+                // Unlabelled or mislabelled (a proxy, a non-conforming server): look at the
+                // first bytes before deciding. An event stream never starts with `{`, `[` or
+                // `<`; a JSON error or an HTML page does.
+                let first = first_bytes(&mut body, &self.url, self.limits.max_sse_event_bytes);
+                prefix = match tokio::time::timeout(self.limits.idle, first).await {
+                    Ok(bytes) => bytes?,
+                    Err(_) => {
+                        return Err(Error::IdleTimeout {
+                            url: self.url,
+                            limit: self.limits.idle,
+                        });
+                    }
+                };
+            }
+            if labelled || !looks_like_document(&prefix) {
+                let mut stream = SseStream::new(
+                    body,
+                    parts.headers,
+                    status,
+                    self.url,
+                    self.limits.idle,
+                    self.limits.max_sse_event_bytes,
+                );
+                stream.push_prefix(&prefix);
+                return Ok(stream);
+            }
         }
-        // An error answer (or JSON where events were expected): read it and report it.
-        let read = read_limited(
-            &mut body,
-            &parts.headers,
-            self.limits.max_body_bytes,
-            &self.url,
-        );
-        let bytes = match tokio::time::timeout(self.limits.deadline, read).await {
+        // An error answer (or a document where events were expected): read it and report it.
+        let limit = self.limits.max_body_bytes.saturating_sub(prefix.len());
+        let read = read_limited(&mut body, &parts.headers, limit, &self.url);
+        let rest = match tokio::time::timeout(self.limits.deadline, read).await {
             Ok(bytes) => bytes?,
             Err(_) => {
                 return Err(Error::DeadlineExceeded {
@@ -364,6 +381,11 @@ impl Prepared {
                     limit: self.limits.deadline,
                 });
             }
+        };
+        let bytes = if prefix.is_empty() {
+            rest
+        } else {
+            Bytes::from([prefix.as_ref(), rest.as_ref()].concat())
         };
         Err(
             error_from_response(status, &self.url, &bytes).unwrap_or_else(|| Error::Transport {
@@ -375,6 +397,39 @@ impl Prepared {
             }),
         )
     }
+}
+
+/// Reads body frames until one byte that is neither whitespace nor part of a BOM has arrived,
+/// the body ends, or `limit` bytes are held.
+async fn first_bytes(body: &mut Incoming, url: &str, limit: usize) -> Result<Bytes, Error> {
+    let mut held: Vec<u8> = Vec::new();
+    while held.len() < limit && significant(&held).is_none() {
+        let Some(frame) = body.frame().await else {
+            break;
+        };
+        let frame = frame.map_err(|e| Error::Transport {
+            url: url.to_owned(),
+            message: chain_message(&e),
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if held.is_empty() && significant(&data).is_some() {
+                return Ok(data);
+            }
+            held.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(held))
+}
+
+/// The first byte after a UTF-8 BOM and ASCII whitespace.
+fn significant(bytes: &[u8]) -> Option<u8> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    bytes.iter().copied().find(|b| !b.is_ascii_whitespace())
+}
+
+/// True when the body starts like a JSON or HTML/XML document rather than an event stream.
+fn looks_like_document(bytes: &[u8]) -> bool {
+    matches!(significant(bytes), Some(b'{' | b'[' | b'<'))
 }
 
 fn elapsed_ms(started: Instant) -> u64 {

@@ -64,6 +64,14 @@ impl SseStream {
         }
     }
 
+    /// Feeds bytes already read from the body (while sniffing an unlabelled answer) to the
+    /// decoder, ahead of the rest of the body.
+    pub(crate) fn push_prefix(&mut self, prefix: &[u8]) {
+        if !prefix.is_empty() {
+            self.decoder.push(prefix);
+        }
+    }
+
     /// The HTTP status of the response (2xx).
     pub fn status(&self) -> u16 {
         self.status

@@ -1,0 +1,204 @@
+//! Fault catalogue (docs/faults.md): broken servers seen through the facade: the
+//! `io::ErrorKind` and the typed [`LmStudioError`] a caller of the seed API gets.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use lmstudio_testkit::fault::{Fault, FaultServer, http_response};
+use support::{config_for, typed};
+use vtcode_config::VTCodeConfig;
+use vtcode_lmstudio::proto::openai::{ChatCompletionRequest, ChatMessage};
+use vtcode_lmstudio::{LMStudioClient, LmStudioError, NOT_RESPONDING_MESSAGE};
+
+/// A config for `url` with 200 ms time limits and a 64 KiB body limit.
+fn short_config(url: &str) -> VTCodeConfig {
+    let mut config = config_for(url);
+    config.lmstudio.api_token_env = "VTCODE_LMSTUDIO_FAULT_TESTS_NO_TOKEN".to_owned();
+    config.lmstudio.response_headers_timeout_ms = 200;
+    config.lmstudio.idle_timeout_ms = 200;
+    config.lmstudio.request_timeout_ms = 5_000;
+    config.lmstudio.max_body_bytes = 64 * 1024;
+    config
+}
+
+fn client(config: &VTCodeConfig) -> LMStudioClient {
+    LMStudioClient::new(config).unwrap()
+}
+
+fn chat_request() -> ChatCompletionRequest {
+    ChatCompletionRequest::new("openai/gpt-oss-20b", vec![ChatMessage::user("hi")])
+}
+
+/// Linux drops SYNs to a listener whose accept queue is full, so a connect to it hangs.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_connect_that_hangs_is_timed_out_and_not_responding() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..16 {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => fillers.push(stream),
+            _ => break,
+        }
+    }
+    let mut config = short_config(&format!("http://{addr}"));
+    config.lmstudio.connect_timeout_ms = 200;
+    let err = LMStudioClient::try_from_provider(&config)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    assert_eq!(err.to_string(), NOT_RESPONDING_MESSAGE);
+    assert!(
+        matches!(
+            typed(&err),
+            LmStudioError::NotResponding {
+                timed_out: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    drop(listener);
+}
+
+#[tokio::test]
+async fn headers_never_sent_are_timed_out_naming_the_request_and_the_limit() {
+    let server = FaultServer::start(Fault::NeverRespond).await.unwrap();
+    let config = short_config(&server.url());
+    // The seed rule: a model list that cannot be read is only a warning for the constructor.
+    LMStudioClient::try_from_provider(&config).await.unwrap();
+    let err = client(&config).fetch_models().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TimedOut);
+    assert_eq!(
+        err.to_string(),
+        format!("GET {}/api/v1/models timed out after 200 ms", server.url())
+    );
+    assert!(!typed(&err).is_not_responding());
+}
+
+#[tokio::test]
+async fn an_endless_body_is_invalid_data_too_large() {
+    let server = FaultServer::start(Fault::EndlessBody).await.unwrap();
+    let err = client(&short_config(&server.url()))
+        .fetch_models()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    assert!(
+        matches!(typed(&err), LmStudioError::TooLarge { limit: 65536, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("65536-byte limit"), "{err}");
+}
+
+#[tokio::test]
+async fn a_reset_mid_body_is_a_transport_error_not_not_responding() {
+    let server = FaultServer::start(Fault::ResetMidBody).await.unwrap();
+    let err = client(&short_config(&server.url()))
+        .fetch_models()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Other);
+    assert!(
+        matches!(typed(&err), LmStudioError::Transport { .. }),
+        "{err:?}"
+    );
+    assert!(!typed(&err).is_not_responding());
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_http_are_a_transport_error() {
+    let server = FaultServer::start(Fault::Garbage).await.unwrap();
+    let err = client(&short_config(&server.url()))
+        .fetch_models()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Other);
+    assert!(
+        matches!(typed(&err), LmStudioError::Transport { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().starts_with("transport error talking to "));
+}
+
+#[tokio::test]
+async fn an_html_page_on_every_route_is_invalid_data() {
+    let page = b"<html><head><title>Captive portal</title></head><body>Sign in</body></html>";
+    let server = FaultServer::start(Fault::Raw(http_response(200, "text/html", page)))
+        .await
+        .unwrap();
+    let err = client(&short_config(&server.url()))
+        .fetch_models()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    let text = err.to_string();
+    assert!(text.starts_with("JSON parse error: "), "{text}");
+    assert!(text.contains("<title>Captive portal</title>"), "{text}");
+}
+
+#[tokio::test]
+async fn a_chat_stream_that_stalls_mid_answer_is_timed_out() {
+    let event = r#"data: {"id":"c1","object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}]}
+
+"#;
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{event}\r\n",
+        event.len()
+    );
+    let server = FaultServer::start(Fault::RawThenStall(head.into_bytes()))
+        .await
+        .unwrap();
+    let client = client(&short_config(&server.url()));
+    let mut stream = client.chat_stream(chat_request()).await.unwrap();
+    let first = stream.next().await.unwrap().unwrap();
+    assert_eq!(first.choices[0].delta.content.as_deref(), Some("Hel"));
+    let err = stream.next().await.expect("an error").unwrap_err();
+    match &err {
+        LmStudioError::Timeout { operation, limit } => {
+            assert!(
+                operation.starts_with("waiting for more data from "),
+                "{operation}"
+            );
+            assert_eq!(*limit, Duration::from_millis(200));
+        }
+        other => panic!("expected Timeout, got {other:?}"),
+    }
+    assert_eq!(std::io::Error::from(err).kind(), ErrorKind::TimedOut);
+    assert_eq!(stream.summary().content, "Hel");
+}
+
+#[tokio::test]
+async fn a_stream_request_refused_with_400_keeps_the_servers_message() {
+    let mut server = mockito::Server::new_async().await;
+    server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(400)
+        .with_header("content-type", "application/json")
+        .with_body(r#"{"error":"'messages' field is required"}"#)
+        .create_async()
+        .await;
+    let err = client(&short_config(&server.url()))
+        .chat_stream(chat_request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, LmStudioError::Server { status: 400, message, .. } if message == "'messages' field is required"),
+        "{err:?}"
+    );
+    let err = std::io::Error::from(err);
+    assert_eq!(err.kind(), ErrorKind::Other);
+    assert!(err.to_string().contains("HTTP 400"), "{err}");
+}
