@@ -27,6 +27,8 @@
 
 #[macro_use]
 mod macros;
+#[macro_use]
+mod extra;
 mod tagged;
 
 pub mod error;

@@ -12,7 +12,7 @@ use super::usage::Usage;
 /// One streamed chunk. With `stream_options.include_usage`, the last chunk before `[DONE]`
 /// has `choices: []` and the `usage` ([`is_usage_only`](Self::is_usage_only)). llama.cpp
 /// adds `timings` (kept in `extra`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct ChatCompletionChunk {
     /// The completion id (the same on every chunk).
     #[serde(default)]
@@ -58,7 +58,7 @@ impl ChatCompletionChunk {
 }
 
 /// One choice's delta in a chunk.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct ChunkChoice {
     /// The choice's position.
     #[serde(default)]
@@ -79,7 +79,7 @@ pub struct ChunkChoice {
 
 /// What a chunk adds to a choice's message. Every field is optional; `content: null` (as
 /// llama.cpp sends on the first chunk) reads as `None`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct ChatDelta {
     /// The role (first chunk only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,3 +143,26 @@ pub struct FunctionCallDelta {
     )]
     pub arguments: Option<String>,
 }
+
+deserialize_with_extra!(ChatCompletionChunk {
+    id: "id",
+    object: "object",
+    created: "created",
+    model: "model",
+    system_fingerprint: "system_fingerprint",
+    choices: "choices" required,
+    usage: "usage",
+});
+deserialize_with_extra!(ChunkChoice {
+    index: "index",
+    delta: "delta",
+    finish_reason: "finish_reason",
+    logprobs: "logprobs",
+});
+deserialize_with_extra!(ChatDelta {
+    role: "role",
+    content: "content",
+    reasoning: "reasoning",
+    reasoning_content: "reasoning_content",
+    tool_calls: "tool_calls",
+});

@@ -1,5 +1,8 @@
 //! `POST /v1/embeddings`.
 
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -112,7 +115,9 @@ pub struct Embedding {
     /// `embedding`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectKind>,
-    /// The vector.
+    /// The vector. A value outside `f32`'s range is an error (it would otherwise become an
+    /// infinity, which JSON cannot carry).
+    #[serde(deserialize_with = "finite_f32_vector")]
     pub embedding: Vec<f32>,
     /// The input this vector belongs to.
     #[serde(default)]
@@ -134,6 +139,36 @@ pub struct EmbeddingUsage {
     /// Fields this crate does not model.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Reads an array of numbers as `f32`s, refusing values that do not fit.
+fn finite_f32_vector<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
+    struct VectorVisitor;
+
+    impl<'de> Visitor<'de> for VectorVisitor {
+        type Value = Vec<f32>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of numbers")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<f32>, A::Error> {
+            // The hint comes from the input: cap what is reserved up front.
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(8192));
+            while let Some(value) = seq.next_element::<f64>()? {
+                let narrowed = value as f32;
+                if !narrowed.is_finite() {
+                    return Err(de::Error::custom(format_args!(
+                        "embedding value {value} is outside the range of f32"
+                    )));
+                }
+                out.push(narrowed);
+            }
+            Ok(out)
+        }
+    }
+
+    deserializer.deserialize_seq(VectorVisitor)
 }
 
 #[cfg(test)]
@@ -171,5 +206,24 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(response.vectors(), vec![&[1.0f32][..], &[2.0f32][..]]);
+    }
+
+    /// Found by the `proto_json` fuzz target: 4.08e90 became an infinity, which serialized
+    /// as `null` and could not be read back.
+    #[test]
+    fn a_value_outside_the_f32_range_is_an_error_not_an_infinity() {
+        let err = serde_json::from_value::<EmbeddingResponse>(json!({
+            "data":[{"embedding":[0.5, 4.0870737284421e90],"index":0}],"model":"e"
+        }))
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("outside the range of f32"),
+            "{err}"
+        );
+        let ok: EmbeddingResponse = serde_json::from_value(json!({
+            "data":[{"embedding":[0.5, -3.0e38, 1e-50],"index":0}],"model":"e"
+        }))
+        .unwrap();
+        assert_eq!(ok.data[0].embedding, vec![0.5, -3.0e38, 0.0]);
     }
 }

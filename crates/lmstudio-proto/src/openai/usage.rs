@@ -1,10 +1,10 @@
 //! Token usage and LM Studio's generation `stats`.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Token counts of a completion (`usage`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Usage {
     /// Prompt tokens.
     #[serde(default)]
@@ -43,7 +43,7 @@ impl Usage {
 }
 
 /// `usage.completion_tokens_details`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct CompletionTokensDetails {
     /// Tokens spent reasoning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,7 +54,7 @@ pub struct CompletionTokensDetails {
 }
 
 /// `usage.prompt_tokens_details`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct PromptTokensDetails {
     /// Prompt tokens served from the cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,7 +65,7 @@ pub struct PromptTokensDetails {
 }
 
 /// LM Studio's `stats` on completions (empty `{}` on some versions; free-form tolerant).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Stats {
     /// Generation speed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,3 +83,23 @@ pub struct Stats {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+deserialize_with_extra!(Usage {
+    prompt_tokens: "prompt_tokens",
+    completion_tokens: "completion_tokens",
+    total_tokens: "total_tokens",
+    completion_tokens_details: "completion_tokens_details",
+    prompt_tokens_details: "prompt_tokens_details",
+});
+deserialize_with_extra!(CompletionTokensDetails {
+    reasoning_tokens: "reasoning_tokens",
+});
+deserialize_with_extra!(PromptTokensDetails {
+    cached_tokens: "cached_tokens",
+});
+deserialize_with_extra!(Stats {
+    tokens_per_second: "tokens_per_second",
+    time_to_first_token: "time_to_first_token",
+    generation_time: "generation_time",
+    stop_reason: "stop_reason",
+});
