@@ -8,7 +8,8 @@ mod support;
 use std::time::Duration;
 
 use lmstudio_testkit::fault::{Fault, FaultServer, http_response};
-use lmstudio_transport::Error;
+use lmstudio_transport::{Error, JsonStream};
+use serde_json::Value;
 
 const SSE_HEAD: &str =
     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
@@ -18,18 +19,31 @@ fn chunk(data: &str) -> String {
     format!("{:x}\r\n{data}\r\n", data.len())
 }
 
+/// Opens a chat stream against a fault server playing `fault`.
+async fn open(fault: Fault) -> (FaultServer, Result<JsonStream<Value>, Error>) {
+    let server = FaultServer::start(fault).await.unwrap();
+    let client = support::client(&server.url(), support::short_limits());
+    let opened = client
+        .post("/v1/chat/completions")
+        .send_json_stream::<Value>()
+        .await;
+    (server, opened)
+}
+
+/// The error opening a stream against a server that sends `raw` gives.
+async fn open_error(raw: Vec<u8>) -> Error {
+    let (_server, opened) = open(Fault::Raw(raw)).await;
+    match opened {
+        Ok(_) => panic!("the answer was taken for an event stream"),
+        Err(err) => err,
+    }
+}
+
 #[tokio::test]
 async fn a_stall_after_the_first_event_is_an_idle_timeout() {
     let head = format!("{SSE_HEAD}{}", chunk("data: {\"n\":1}\n\n"));
-    let server = FaultServer::start(Fault::RawThenStall(head.into_bytes()))
-        .await
-        .unwrap();
-    let client = support::client(&server.url(), support::short_limits());
-    let mut stream = client
-        .post("/v1/chat/completions")
-        .send_json_stream::<serde_json::Value>()
-        .await
-        .unwrap();
+    let (_server, opened) = open(Fault::RawThenStall(head.into_bytes())).await;
+    let mut stream = opened.unwrap();
     assert_eq!(stream.next().await.unwrap().unwrap()["n"], 1);
     let err = stream.next().await.expect("an error").unwrap_err();
     assert!(
@@ -50,15 +64,8 @@ async fn an_event_of_many_small_lines_over_the_limit_is_too_large() {
     }
     body.push_str(&chunk("\ndata: [DONE]\n\n"));
     body.push_str("0\r\n\r\n");
-    let server = FaultServer::start(Fault::Raw(body.into_bytes()))
-        .await
-        .unwrap();
-    let client = support::client(&server.url(), support::short_limits());
-    let mut stream = client
-        .post("/v1/chat/completions")
-        .send_json_stream::<serde_json::Value>()
-        .await
-        .unwrap();
+    let (_server, opened) = open(Fault::Raw(body.into_bytes())).await;
+    let mut stream = opened.unwrap();
     let err = stream.next().await.expect("an error").unwrap_err();
     assert!(
         matches!(err, Error::SseEventTooLarge { limit: 16384, .. }),
@@ -70,15 +77,7 @@ async fn an_event_of_many_small_lines_over_the_limit_is_too_large() {
 #[tokio::test]
 async fn an_error_status_labelled_as_an_event_stream_is_a_server_error() {
     let body = br#"{"error":{"message":"Model crashed while loading","type":"server_error"}}"#;
-    let server = FaultServer::start(Fault::Raw(http_response(500, "text/event-stream", body)))
-        .await
-        .unwrap();
-    let client = support::client(&server.url(), support::short_limits());
-    let err = client
-        .post("/v1/chat/completions")
-        .send_json_stream::<serde_json::Value>()
-        .await
-        .unwrap_err();
+    let err = open_error(http_response(500, "text/event-stream", body)).await;
     assert!(
         matches!(&err, Error::Server { status: 500, message, .. } if message == "Model crashed while loading"),
         "{err:?}"
@@ -88,13 +87,7 @@ async fn an_error_status_labelled_as_an_event_stream_is_a_server_error() {
 #[tokio::test]
 async fn an_unlabelled_error_body_where_events_were_expected_keeps_the_message() {
     let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\n{\"error\":\"Model unloaded\"}";
-    let server = FaultServer::start(Fault::Raw(raw.to_vec())).await.unwrap();
-    let client = support::client(&server.url(), support::short_limits());
-    let err = client
-        .post("/v1/chat/completions")
-        .send_json_stream::<serde_json::Value>()
-        .await
-        .expect_err("an error body is not a stream");
+    let err = open_error(raw.to_vec()).await;
     assert!(
         matches!(&err, Error::Server { status: 200, message, .. } if message == "Model unloaded"),
         "{err:?}"
@@ -104,15 +97,7 @@ async fn an_unlabelled_error_body_where_events_were_expected_keeps_the_message()
 #[tokio::test]
 async fn an_html_page_labelled_text_where_events_were_expected_is_reported_with_an_excerpt() {
     let body = b"\n  <html><body>Bad gateway</body></html>";
-    let server = FaultServer::start(Fault::Raw(http_response(200, "text/html", body)))
-        .await
-        .unwrap();
-    let client = support::client(&server.url(), support::short_limits());
-    let err = client
-        .post("/v1/chat/completions")
-        .send_json_stream::<serde_json::Value>()
-        .await
-        .expect_err("a page is not a stream");
+    let err = open_error(http_response(200, "text/html", body)).await;
     match &err {
         Error::Transport { message, .. } => {
             assert!(message.contains("expected an event stream"), "{message}");
@@ -132,15 +117,8 @@ async fn an_unlabelled_event_stream_split_before_its_first_field_still_streams()
     raw.push_str(&chunk(": keep-alive\n\ndata: {\"n\""));
     raw.push_str(&chunk(":7}\n\ndata: [DONE]\n\n"));
     raw.push_str("0\r\n\r\n");
-    let server = FaultServer::start(Fault::Raw(raw.into_bytes()))
-        .await
-        .unwrap();
-    let client = support::client(&server.url(), support::short_limits());
-    let mut stream = client
-        .post("/v1/chat/completions")
-        .send_json_stream::<serde_json::Value>()
-        .await
-        .unwrap();
+    let (_server, opened) = open(Fault::Raw(raw.into_bytes())).await;
+    let mut stream = opened.unwrap();
     assert_eq!(stream.next().await.unwrap().unwrap()["n"], 7);
     assert!(stream.next().await.is_none());
 }
