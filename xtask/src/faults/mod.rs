@@ -5,10 +5,16 @@
 //! `path/to/file.rs::test_fn` (relative to the repository root). The task checks that every
 //! named file exists and defines `fn test_fn` (`async fn`, `pub fn` ... count too), that no id
 //! is used twice and that the catalogue keeps at least [`MIN_SERVER`] server and [`MIN_LMS`]
-//! `lms` cases, then prints the counts.
+//! `lms` cases. Then (unless `--no-run`) it runs every test target those tests live in and
+//! prints how many cases pass; a case passes when all its tests ran and passed.
+
+mod runner;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
+use std::time::Instant;
+
+use runner::Outcome;
 
 /// The catalogue, relative to the repository root.
 const CATALOGUE: &str = "docs/faults.md";
@@ -17,13 +23,17 @@ const MIN_SERVER: usize = 40;
 /// The fewest `lms` faults the catalogue may list.
 const MIN_LMS: usize = 10;
 
+const USAGE: &str = "usage: cargo xtask faults [--no-run]\n\
+                     --no-run  only check that every named test exists (do not run them)";
+
 /// Runs the task.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
-    if let Some(arg) = args.first() {
-        return Err(format!(
-            "unexpected argument `{arg}`\nusage: cargo xtask faults"
-        ));
-    }
+    let run_tests = match args {
+        [] => true,
+        [flag] if flag == "--no-run" => false,
+        [flag, ..] if flag == "-h" || flag == "--help" => return Err(USAGE.to_owned()),
+        _ => return Err(format!("unexpected arguments {args:?}\n{USAGE}")),
+    };
     let root = crate::ci::repo_root();
     let path = root.join(CATALOGUE);
     let text = fs::read_to_string(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
@@ -39,19 +49,70 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
             format!("{} tests referenced", summary.tests)
         }
     );
-    if summary.problems.is_empty() {
+    if !summary.problems.is_empty() {
+        return Err(problem_list(&summary.problems));
+    }
+    if !run_tests {
         return Ok(());
     }
-    let mut message = format!("{CATALOGUE} has {} problem(s):", summary.problems.len());
-    for problem in &summary.problems {
+    let started = Instant::now();
+    let tests: BTreeSet<&TestRef> = catalogue.cases.iter().flat_map(|c| &c.tests).collect();
+    let tests: Vec<&TestRef> = tests.into_iter().collect();
+    let outcomes = runner::run_tests(&root, &tests)?;
+    let mut problems = Vec::new();
+    let mut passing = HashMap::new();
+    for case in &catalogue.cases {
+        let mut ok = true;
+        for test in &case.tests {
+            let outcome = outcomes.get(test).copied().unwrap_or(Outcome::NotRun);
+            if outcome != Outcome::Passed {
+                ok = false;
+                problems.push(format!(
+                    "{} (line {}): {}::{} {}",
+                    case.id,
+                    case.line,
+                    test.path,
+                    test.name,
+                    match outcome {
+                        Outcome::Failed => "failed",
+                        Outcome::Ignored => "is ignored",
+                        _ => "did not run",
+                    }
+                ));
+            }
+        }
+        if ok {
+            *passing.entry(case.kind).or_insert(0usize) += 1;
+        }
+    }
+    let pass = |kind| passing.get(&kind).copied().unwrap_or(0);
+    println!(
+        "faults: server {}/{} cases pass, lms {}/{} cases pass ({} tests run in {:.1} s)",
+        pass(Kind::Server),
+        summary.server,
+        pass(Kind::Lms),
+        summary.lms,
+        tests.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problem_list(&problems))
+    }
+}
+
+fn problem_list(problems: &[String]) -> String {
+    let mut message = format!("{CATALOGUE} has {} problem(s):", problems.len());
+    for problem in problems {
         message.push_str("\n  - ");
         message.push_str(problem);
     }
-    Err(message)
+    message
 }
 
 /// Whose misbehaviour a case is, from its id's prefix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Kind {
     /// `S..`: the server (HTTP, transport, SSE, emulator).
     Server,
@@ -60,7 +121,7 @@ enum Kind {
 }
 
 /// A test named by a row: `path::name`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct TestRef {
     /// The file, relative to the repository root.
     path: String,
