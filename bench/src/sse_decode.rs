@@ -4,7 +4,8 @@
 //! and ends with `data: [DONE]`. Both sides get the same bytes, cut into the same 8 KiB
 //! pieces (prepared before timing), and decode every event's data into
 //! `lmstudio_proto::openai::ChatCompletionChunk` with serde_json:
-//! - ours: `lmstudio_transport::sse::SseDecoder` (push a piece, drain its events);
+//! - ours: `lmstudio_transport::sse::SseDecoder` (push a piece, drain its events with
+//!   `next_event_ref`, the borrowed path `JsonStream` uses);
 //! - baseline: `eventsource_stream::Eventsource` over a stream of the same pieces.
 //!
 //! A second pair of figures decodes events only (no serde), to show where the time goes.
@@ -142,9 +143,10 @@ fn ours(pieces: &[Bytes], work: Work) -> Result<usize, String> {
 }
 
 fn drain(decoder: &mut SseDecoder, work: Work, count: &mut usize) -> Result<(), String> {
-    while let Some(event) = decoder.next_event() {
+    // The path `JsonStream` takes: each event's data parsed where the decoder holds it.
+    while let Some(event) = decoder.next_event_ref() {
         let event = event.map_err(|e| format!("ours: {e}"))?;
-        handle(&event.data, work, count)?;
+        handle(event.data, work, count)?;
     }
     Ok(())
 }

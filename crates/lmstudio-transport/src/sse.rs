@@ -44,6 +44,32 @@ pub struct SseEvent {
     pub retry: Option<u64>,
 }
 
+/// One dispatched event, borrowed from the decoder (see
+/// [`SseDecoder::next_event_ref`]): no allocation per event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SseEventRef<'a> {
+    /// The `event:` name, if the event had one (`None` means the default, `message`).
+    pub event: Option<&'a str>,
+    /// The `data:` lines joined with `\n`.
+    pub data: &'a str,
+    /// The last event ID seen in the stream so far (`id:` persists across events).
+    pub id: Option<&'a str>,
+    /// The `retry:` value (milliseconds) given in this event's block, if any.
+    pub retry: Option<u64>,
+}
+
+impl SseEventRef<'_> {
+    /// An owned copy.
+    pub fn to_event(&self) -> SseEvent {
+        SseEvent {
+            event: self.event.map(str::to_owned),
+            data: self.data.to_owned(),
+            id: self.id.map(str::to_owned),
+            retry: self.retry,
+        }
+    }
+}
+
 /// A problem with one event.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -83,20 +109,31 @@ struct Input {
     skip_lf: bool,
 }
 
-/// The event being assembled.
+/// The event being assembled. Its buffers are reused from one event to the next.
 #[derive(Debug, Default)]
 struct Pending {
-    data: Vec<u8>,
-    event_type: Vec<u8>,
+    /// The valid `data:` lines so far, each followed by `\n`.
+    data: String,
+    /// The bytes the `data:` lines took, valid or not (what the size limit counts).
+    data_bytes: usize,
+    event_type: String,
+    /// The current `event:` value was not UTF-8.
+    event_type_invalid: bool,
     last_id: Option<String>,
     retry: Option<u64>,
     reconnection_ms: Option<u64>,
+    /// A `data:` or `id:` line of this event was not UTF-8.
     invalid: bool,
+    /// `data` and `event_type` hold a dispatched event, lent out until the next call.
+    dispatched: bool,
+    /// The dispatched event's `retry:`.
+    dispatched_retry: Option<u64>,
 }
 
 enum Step {
     Continue,
-    Emit(Result<SseEvent, SseError>),
+    /// An event was dispatched (it is in [`Pending`]), or it was invalid.
+    Emit(Result<(), SseError>),
     TooLarge,
 }
 
@@ -190,6 +227,14 @@ impl SseDecoder {
 
     /// The next complete event, if the input buffered so far holds one.
     pub fn next_event(&mut self) -> Option<Result<SseEvent, SseError>> {
+        self.next_event_ref()
+            .map(|event| event.map(|e| e.to_event()))
+    }
+
+    /// Like [`next_event`](SseDecoder::next_event), but lends the event out of the
+    /// decoder's buffers instead of allocating it: the fast path for parsing `data` in place.
+    pub fn next_event_ref(&mut self) -> Option<Result<SseEventRef<'_>, SseError>> {
+        self.event.reclaim();
         loop {
             if matches!(self.state, State::Done | State::Failed) {
                 return None;
@@ -250,21 +295,29 @@ impl SseDecoder {
             };
             match step {
                 Step::Continue => {}
-                Step::Emit(result) => return Some(result),
+                Step::Emit(Ok(())) => break,
+                Step::Emit(Err(e)) => return Some(Err(e)),
                 Step::TooLarge => {
                     self.fail();
                     return Some(Err(SseError::EventTooLarge { limit: self.max }));
                 }
             }
         }
+        let event = &self.event;
+        Some(Ok(SseEventRef {
+            event: (!event.event_type.is_empty()).then_some(event.event_type.as_str()),
+            data: &event.data,
+            id: event.last_id.as_deref(),
+            retry: event.dispatched_retry,
+        }))
     }
 
     /// Stops for good and frees the buffers.
     fn fail(&mut self) {
         self.state = State::Failed;
         self.input = Input::default();
-        self.event.data = Vec::new();
-        self.event.event_type = Vec::new();
+        self.event.data = String::new();
+        self.event.event_type = String::new();
     }
 }
 
@@ -291,18 +344,27 @@ impl Pending {
         };
         match field {
             b"data" => {
-                if self.data.len() + value.len() > max {
+                if self.data_bytes + value.len() > max {
                     return Step::TooLarge;
                 }
-                if self.data.is_empty() {
-                    self.data.reserve_exact(value.len() + 1);
+                self.data_bytes += value.len() + 1;
+                // Lines end at LF/CR, which never occur inside a UTF-8 sequence: checking each
+                // line is the same as checking the joined data.
+                match std::str::from_utf8(value) {
+                    Ok(text) => self.data.push_str(text),
+                    Err(_) => self.invalid = true,
                 }
-                self.data.extend_from_slice(value);
-                self.data.push(b'\n');
+                self.data.push('\n');
             }
             b"event" => {
                 self.event_type.clear();
-                self.event_type.extend_from_slice(value);
+                match std::str::from_utf8(value) {
+                    Ok(text) => {
+                        self.event_type.push_str(text);
+                        self.event_type_invalid = false;
+                    }
+                    Err(_) => self.event_type_invalid = true,
+                }
             }
             // An id holding NUL is ignored, per the spec.
             b"id" if memchr(0, value).is_none() => match std::str::from_utf8(value) {
@@ -321,34 +383,38 @@ impl Pending {
         Step::Continue
     }
 
-    /// A blank line: the event is delivered when its data buffer is not empty.
-    fn dispatch(&mut self) -> Option<Result<SseEvent, SseError>> {
+    /// A blank line: the event is delivered when its data buffer is not empty. A valid event
+    /// stays in the buffers (lent out by `next_event_ref`) until [`reclaim`](Self::reclaim).
+    fn dispatch(&mut self) -> Option<Result<(), SseError>> {
         let retry = self.retry.take();
         let invalid = mem::take(&mut self.invalid);
+        let event_type_invalid = mem::take(&mut self.event_type_invalid);
         if self.data.is_empty() {
             self.event_type.clear();
             return None;
         }
-        let mut data = mem::take(&mut self.data);
-        data.pop(); // the `\n` after the last data line
-        let event = if self.event_type.is_empty() {
-            Ok(None)
-        } else {
-            std::str::from_utf8(&self.event_type).map(|name| Some(name.to_owned()))
-        };
-        self.event_type.clear();
-        let (Ok(event), false) = (event, invalid) else {
+        self.data.pop(); // the `\n` after the last data line
+        self.data_bytes = 0;
+        if invalid || event_type_invalid {
+            self.data.clear();
+            self.event_type.clear();
             return Some(Err(SseError::InvalidUtf8));
-        };
-        Some(match String::from_utf8(data) {
-            Ok(data) => Ok(SseEvent {
-                event,
-                data,
-                id: self.last_id.clone(),
-                retry,
-            }),
-            Err(_) => Err(SseError::InvalidUtf8),
-        })
+        }
+        self.dispatched = true;
+        self.dispatched_retry = retry;
+        Some(Ok(()))
+    }
+
+    /// Empties the buffers of an event lent out before; a buffer grown by one huge event is
+    /// given back.
+    fn reclaim(&mut self) {
+        if mem::take(&mut self.dispatched) {
+            self.data.clear();
+            self.event_type.clear();
+            if self.data.capacity() > SHRINK_ABOVE {
+                self.data.shrink_to(KEEP_CAPACITY);
+            }
+        }
     }
 }
 
@@ -426,5 +492,54 @@ mod tests {
         decoder.push(b"\n\ndata: x\n\n");
         assert_eq!(decoder.next_event(), None);
         assert_eq!(decoder.buffered_bytes(), 0);
+    }
+
+    #[test]
+    fn borrowed_events_match_owned_ones_and_reuse_the_buffers() {
+        let input: &[u8] = b"event: a\nid: 1\nretry: 5\ndata: x\ndata: y\n\n\
+              data: \xff\n\n\
+              event: \xff\nevent: b\ndata: z\n\n\
+              event: \xff\ndata: w\n\n\
+              data: last";
+        let owned = decode_all(input, 64);
+        let mut decoder = SseDecoder::new(64);
+        decoder.push(input);
+        decoder.finish();
+        let mut borrowed = Vec::new();
+        while let Some(event) = decoder.next_event_ref() {
+            borrowed.push(event.map(|e| e.to_event()));
+        }
+        assert_eq!(borrowed, owned);
+        let events: Vec<_> = owned
+            .iter()
+            .map(|r| r.as_ref().map(|e| e.data.as_str()))
+            .collect();
+        assert_eq!(
+            events,
+            [
+                Ok("x\ny"),
+                Err(&SseError::InvalidUtf8),
+                Ok("z"),
+                Err(&SseError::InvalidUtf8),
+                Ok("last")
+            ]
+        );
+        let first = owned[0].as_ref().unwrap();
+        assert_eq!(
+            (first.event.as_deref(), first.id.as_deref(), first.retry),
+            (Some("a"), Some("1"), Some(5))
+        );
+        assert_eq!(owned[2].as_ref().unwrap().event.as_deref(), Some("b"));
+        assert_eq!(owned[4].as_ref().unwrap().event, None);
+    }
+
+    #[test]
+    fn invalid_data_bytes_still_count_against_the_limit() {
+        let mut decoder = SseDecoder::new(8);
+        decoder.push(b"data: \xff\xff\xff\xff\ndata: abcd\n\n");
+        assert_eq!(
+            decoder.next_event_ref(),
+            Some(Err(SseError::EventTooLarge { limit: 8 }))
+        );
     }
 }

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use tokio::time::{Instant, Sleep};
 
 use crate::error::{Error, chain_message, excerpt};
-use crate::sse::{SseDecoder, SseError, SseEvent};
+use crate::sse::{SseDecoder, SseError, SseEvent, SseEventRef};
 
 /// Frames read in one poll without producing an event before yielding to the runtime.
 const FRAMES_PER_POLL: usize = 32;
@@ -97,13 +97,24 @@ impl SseStream {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<SseEvent, Error>>> {
+        self.poll_event_with(cx, |event| event.to_event())
+    }
+
+    /// Polls for the next event and hands it, borrowed from the decoder, to `take`.
+    pub(crate) fn poll_event_with<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut take: impl FnMut(SseEventRef<'_>) -> R,
+    ) -> Poll<Option<Result<R, Error>>> {
         let mut frames = 0;
         loop {
             if self.done {
                 return Poll::Ready(None);
             }
-            if let Some(item) = self.decoder.next_event() {
-                return Poll::Ready(Some(item.map_err(|e| self.decode_error(e))));
+            match self.decoder.next_event_ref() {
+                Some(Ok(event)) => return Poll::Ready(Some(Ok(take(event)))),
+                Some(Err(e)) => return Poll::Ready(Some(Err(self.decode_error(e)))),
+                None => {}
             }
             if self.eof {
                 self.done = true;
@@ -241,46 +252,38 @@ impl<T: DeserializeOwned> JsonStream<T> {
             if self.done {
                 return Poll::Ready(None);
             }
-            let event = match ready!(self.inner.poll_next_event(cx)) {
-                Some(Ok(event)) => event,
+            let parsed = match ready!(self.inner.poll_event_with(cx, parse_event::<T>)) {
+                Some(Ok(parsed)) => parsed,
                 Some(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
                 None => {
                     let url = self.inner.url.clone();
                     return Poll::Ready(Some(Err(self.fail(Error::StreamEndedEarly { url }))));
                 }
             };
-            let data = event.data.trim_ascii();
-            if data.is_empty() {
-                continue;
-            }
-            if data == "[DONE]" {
-                self.done = true;
-                self.inner.release(cx);
-                return Poll::Ready(None);
-            }
             let url = &self.inner.url;
             let status = self.inner.status;
-            if let Some(envelope) = ErrorEnvelope::from_slice(data.as_bytes()) {
-                let error = Error::Server {
+            let error = match parsed {
+                Parsed::Skip => continue,
+                Parsed::Done => {
+                    self.done = true;
+                    self.inner.release(cx);
+                    return Poll::Ready(None);
+                }
+                Parsed::Value(value) => return Poll::Ready(Some(Ok(value))),
+                Parsed::Envelope(envelope) => Error::Server {
                     status,
                     url: url.clone(),
                     message: envelope.message().to_owned(),
                     envelope: Some(Box::new(envelope)),
-                };
-                return Poll::Ready(Some(Err(self.fail(error))));
-            }
-            return Poll::Ready(Some(match serde_json::from_str::<T>(data) {
-                Ok(value) => Ok(value),
-                Err(e) => {
-                    let error = Error::InvalidJson {
-                        url: url.clone(),
-                        status,
-                        message: e.to_string(),
-                        excerpt: excerpt(data.as_bytes()),
-                    };
-                    Err(self.fail(error))
-                }
-            }));
+                },
+                Parsed::Invalid { message, excerpt } => Error::InvalidJson {
+                    url: url.clone(),
+                    status,
+                    message,
+                    excerpt,
+                },
+            };
+            return Poll::Ready(Some(Err(self.fail(error))));
         }
     }
 
@@ -334,4 +337,40 @@ fn deadline_after(limit: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(limit)
         .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365))
+}
+
+/// What one event of a JSON stream holds.
+enum Parsed<T> {
+    /// Blank data: nothing to deliver.
+    Skip,
+    /// `[DONE]`.
+    Done,
+    Value(T),
+    /// An `{"error": ...}` object sent instead of a value.
+    Envelope(ErrorEnvelope),
+    Invalid {
+        message: String,
+        excerpt: String,
+    },
+}
+
+/// Parses one event's data in place (no copy of the data).
+fn parse_event<T: DeserializeOwned>(event: SseEventRef<'_>) -> Parsed<T> {
+    let data = event.data.trim_ascii();
+    if data.is_empty() {
+        return Parsed::Skip;
+    }
+    if data == "[DONE]" {
+        return Parsed::Done;
+    }
+    if let Some(envelope) = ErrorEnvelope::from_slice(data.as_bytes()) {
+        return Parsed::Envelope(envelope);
+    }
+    match serde_json::from_str::<T>(data) {
+        Ok(value) => Parsed::Value(value),
+        Err(e) => Parsed::Invalid {
+            message: e.to_string(),
+            excerpt: excerpt(data.as_bytes()),
+        },
+    }
 }
