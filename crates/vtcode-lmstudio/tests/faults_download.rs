@@ -7,7 +7,10 @@ mod support;
 
 use std::io::ErrorKind;
 
-use support::{Recorder, client_for, config_for, typed, v1_model, v1_models_body};
+use support::{
+    Recorder, assert_download_failed, client_for, config_for, download_error, typed, v1_model,
+    v1_models_body,
+};
 use vtcode_lmstudio::LmStudioError;
 
 const MODEL: &str = "openai/gpt-oss-20b";
@@ -39,29 +42,17 @@ async fn a_status_poll_answering_500_fails_the_download_with_the_servers_message
         .with_body(r#"{"error":"download worker crashed"}"#)
         .create_async()
         .await;
-    let recorder = Recorder::default();
-    let err = client_for(&config_for(&server.url()), &recorder)
-        .download_model(MODEL)
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Other);
-    assert!(
-        matches!(typed(&err), LmStudioError::DownloadFailed { .. }),
-        "{err:?}"
+    let err = download_error(&config_for(&server.url()), MODEL).await;
+    assert_download_failed(
+        &err,
+        &["polling job job_9 failed", "download worker crashed"],
     );
-    let text = err.to_string();
-    assert!(text.contains("polling job job_9 failed"), "{text}");
-    assert!(text.contains("download worker crashed"), "{text}");
 }
 
 #[tokio::test]
 async fn a_job_answer_without_a_job_id_is_invalid_data() {
     let server = server_with_download(r#"{"status":"downloading","total_size_bytes":1000}"#).await;
-    let recorder = Recorder::default();
-    let err = client_for(&config_for(&server.url()), &recorder)
-        .download_model(MODEL)
-        .await
-        .unwrap_err();
+    let err = download_error(&config_for(&server.url()), MODEL).await;
     assert_eq!(err.kind(), ErrorKind::InvalidData);
     let text = err.to_string();
     assert!(text.starts_with("JSON parse error: "), "{text}");
@@ -102,11 +93,7 @@ async fn a_download_refused_by_the_server_is_download_failed_with_its_message() 
         .with_body(r#"{"error":{"message":"Not enough disk space","type":"insufficient_storage"}}"#)
         .create_async()
         .await;
-    let recorder = Recorder::default();
-    let err = client_for(&config_for(&server.url()), &recorder)
-        .download_model(MODEL)
-        .await
-        .unwrap_err();
+    let err = download_error(&config_for(&server.url()), MODEL).await;
     assert_eq!(err.kind(), ErrorKind::Other);
     let text = err.to_string();
     assert!(

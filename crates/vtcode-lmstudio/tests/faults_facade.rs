@@ -29,6 +29,16 @@ fn client(config: &VTCodeConfig) -> LMStudioClient {
     LMStudioClient::new(config).unwrap()
 }
 
+/// The error `fetch_models()` gives against a fault server playing `fault` (short limits).
+async fn models_error(fault: Fault) -> (FaultServer, std::io::Error) {
+    let server = FaultServer::start(fault).await.unwrap();
+    let err = client(&short_config(&server.url()))
+        .fetch_models()
+        .await
+        .unwrap_err();
+    (server, err)
+}
+
 fn chat_request() -> ChatCompletionRequest {
     ChatCompletionRequest::new("openai/gpt-oss-20b", vec![ChatMessage::user("hi")])
 }
@@ -104,11 +114,7 @@ async fn headers_never_sent_are_timed_out_naming_the_request_and_the_limit() {
 
 #[tokio::test]
 async fn an_endless_body_is_invalid_data_too_large() {
-    let server = FaultServer::start(Fault::EndlessBody).await.unwrap();
-    let err = client(&short_config(&server.url()))
-        .fetch_models()
-        .await
-        .unwrap_err();
+    let (_server, err) = models_error(Fault::EndlessBody).await;
     assert_eq!(err.kind(), ErrorKind::InvalidData);
     assert!(
         matches!(typed(&err), LmStudioError::TooLarge { limit: 65536, .. }),
@@ -119,11 +125,7 @@ async fn an_endless_body_is_invalid_data_too_large() {
 
 #[tokio::test]
 async fn a_reset_mid_body_is_a_transport_error_not_not_responding() {
-    let server = FaultServer::start(Fault::ResetMidBody).await.unwrap();
-    let err = client(&short_config(&server.url()))
-        .fetch_models()
-        .await
-        .unwrap_err();
+    let (_server, err) = models_error(Fault::ResetMidBody).await;
     assert_eq!(err.kind(), ErrorKind::Other);
     assert!(
         matches!(typed(&err), LmStudioError::Transport { .. }),
@@ -134,11 +136,7 @@ async fn a_reset_mid_body_is_a_transport_error_not_not_responding() {
 
 #[tokio::test]
 async fn bytes_that_are_not_http_are_a_transport_error() {
-    let server = FaultServer::start(Fault::Garbage).await.unwrap();
-    let err = client(&short_config(&server.url()))
-        .fetch_models()
-        .await
-        .unwrap_err();
+    let (_server, err) = models_error(Fault::Garbage).await;
     assert_eq!(err.kind(), ErrorKind::Other);
     assert!(
         matches!(typed(&err), LmStudioError::Transport { .. }),

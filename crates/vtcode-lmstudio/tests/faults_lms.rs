@@ -11,7 +11,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use support::{
-    Recorder, client_for, config_for, typed, unexpected_endpoint, v0_model, v0_models_body,
+    Recorder, assert_download_failed, client_for, config_for, download_error, typed,
+    unexpected_endpoint, v0_model, v0_models_body,
 };
 use vtcode_config::VTCodeConfig;
 use vtcode_lmstudio::LmStudioError;
@@ -88,14 +89,7 @@ async fn lms_get_killed_by_a_signal_is_download_failed_naming_the_signal() {
         .download_model(MODEL)
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Other);
-    assert!(
-        matches!(typed(&err), LmStudioError::DownloadFailed { .. }),
-        "{err:?}"
-    );
-    let text = err.to_string();
-    assert!(text.contains("signal 9"), "{text}");
-    assert!(text.contains("Error: out of memory"), "{text}");
+    assert_download_failed(&err, &["signal 9", "Error: out of memory"]);
 }
 
 #[tokio::test]
@@ -105,11 +99,7 @@ async fn a_hanging_lms_get_hits_the_download_timeout() {
     let server = v0_server(false).await;
     let mut config = config_with_lms(&server, lms);
     config.lmstudio.download_timeout_ms = Some(500);
-    let recorder = Recorder::default();
-    let err = client_for(&config, &recorder)
-        .download_model(MODEL)
-        .await
-        .unwrap_err();
+    let err = download_error(&config, MODEL).await;
     assert_eq!(err.kind(), ErrorKind::TimedOut);
     assert_eq!(
         err.to_string(),

@@ -111,3 +111,28 @@ pub fn typed(err: &std::io::Error) -> &vtcode_lmstudio::LmStudioError {
         .and_then(|e| e.downcast_ref::<vtcode_lmstudio::LmStudioError>())
         .expect("the io::Error carries an LmStudioError")
 }
+
+/// The error `download_model(model)` gives with `config` (the progress is recorded and dropped).
+pub async fn download_error(config: &VTCodeConfig, model: &str) -> std::io::Error {
+    client_for(config, &Recorder::default())
+        .download_model(model)
+        .await
+        .expect_err("the download should fail")
+}
+
+/// Asserts that `err` is a failed download (`ErrorKind::Other`, `DownloadFailed`) whose
+/// message contains every one of `needles`.
+pub fn assert_download_failed(err: &std::io::Error, needles: &[&str]) {
+    assert_eq!(err.kind(), std::io::ErrorKind::Other, "{err:?}");
+    assert!(
+        matches!(
+            typed(err),
+            vtcode_lmstudio::LmStudioError::DownloadFailed { .. }
+        ),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    for needle in needles {
+        assert!(text.contains(needle), "{text:?} lacks {needle:?}");
+    }
+}
