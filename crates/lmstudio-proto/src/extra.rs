@@ -16,7 +16,7 @@ use serde::de::{self, Deserialize, Deserializer, Visitor};
 
 /// Implements `Deserialize` for a struct with named fields plus `extra: Map<String, Value>`.
 ///
-/// ```ignore
+/// ```text
 /// deserialize_with_extra!(Usage { prompt_tokens: "prompt_tokens", choices: "choices" required });
 /// ```
 macro_rules! deserialize_with_extra {
