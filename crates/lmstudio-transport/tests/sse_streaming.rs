@@ -11,12 +11,19 @@ use std::time::Duration;
 use futures_core::{FusedStream, Stream};
 use lmstudio_testkit::fault::{Fault, FaultServer};
 use lmstudio_transport::sse::decode_all;
-use lmstudio_transport::{Error, Limits};
+use lmstudio_transport::{Error, Limits, RequestBuilder};
 use mockito::{Matcher, Server, ServerGuard};
 use serde::Deserialize;
 
 /// A mock answering `POST /v1/chat/completions` with `body` as an event stream, written in
 /// HTTP chunks of `chunk` bytes.
+/// A chat request with default limits to `server`, ready to send.
+fn chat_post(server: &ServerGuard) -> RequestBuilder {
+    support::client(&server.url(), Limits::default())
+        .post("/v1/chat/completions")
+        .json(&chat_request())
+}
+
 async fn sse_server(body: Vec<u8>, chunk: usize) -> ServerGuard {
     let mut server = Server::new_async().await;
     server
@@ -64,10 +71,7 @@ async fn captures_in_one_byte_chunks_give_every_value_then_end() {
         assert!(!expected.is_empty());
         for chunk in [1, 7, 4096] {
             let server = sse_server(bytes.clone(), chunk).await;
-            let client = support::client(&server.url(), Limits::default());
-            let mut stream = client
-                .post("/v1/chat/completions")
-                .json(&chat_request())
+            let mut stream = chat_post(&server)
                 .send_json_stream::<serde_json::Value>()
                 .await
                 .unwrap();
@@ -86,10 +90,7 @@ async fn captures_in_one_byte_chunks_give_every_value_then_end() {
 #[tokio::test]
 async fn values_decode_into_typed_chunks_including_the_usage_chunk() {
     let server = sse_server(support::data("lmstudio_sse_usage_chunk.sse"), 5).await;
-    let client = support::client(&server.url(), Limits::default());
-    let mut stream = client
-        .post("/v1/chat/completions")
-        .json(&chat_request())
+    let mut stream = chat_post(&server)
         .send_json_stream::<Chunk>()
         .await
         .unwrap();
@@ -131,10 +132,7 @@ async fn named_events_come_through_send_events() {
 
 async fn stream_outcome(body: &'static [u8]) -> Vec<Result<serde_json::Value, String>> {
     let server = sse_server(body.to_vec(), 3).await;
-    let client = support::client(&server.url(), Limits::default());
-    let mut stream = client
-        .post("/v1/chat/completions")
-        .json(&chat_request())
+    let mut stream = chat_post(&server)
         .send_json_stream::<serde_json::Value>()
         .await
         .unwrap();
@@ -166,10 +164,7 @@ async fn an_error_string_mid_stream_is_a_server_error() {
         4,
     )
     .await;
-    let client = support::client(&server.url(), Limits::default());
-    let mut stream = client
-        .post("/v1/chat/completions")
-        .json(&chat_request())
+    let mut stream = chat_post(&server)
         .send_json_stream::<serde_json::Value>()
         .await
         .unwrap();
@@ -212,13 +207,7 @@ async fn invalid_json_in_an_event_ends_the_stream() {
 async fn invalid_utf8_skips_one_raw_event_but_ends_a_json_stream() {
     let body = b"data: {\"n\":1}\n\ndata: \xff\xfe\n\ndata: {\"n\":2}\n\ndata: [DONE]\n\n";
     let server = sse_server(body.to_vec(), 2).await;
-    let client = support::client(&server.url(), Limits::default());
-    let mut events = client
-        .post("/v1/chat/completions")
-        .json(&chat_request())
-        .send_events()
-        .await
-        .unwrap();
+    let mut events = chat_post(&server).send_events().await.unwrap();
     let mut out = Vec::new();
     while let Some(event) = events.next_event().await {
         out.push(event.map(|e| e.data).map_err(|e| format!("{e:?}")));
@@ -294,10 +283,7 @@ async fn error_answers_instead_of_a_stream_keep_the_server_message() {
 #[tokio::test]
 async fn the_streams_implement_futures_stream() {
     let server = sse_server(support::data("lmstudio_sse_chat_basic.sse"), 16).await;
-    let client = support::client(&server.url(), Limits::default());
-    let mut values = client
-        .post("/v1/chat/completions")
-        .json(&chat_request())
+    let mut values = chat_post(&server)
         .send_json_stream::<serde_json::Value>()
         .await
         .unwrap();
@@ -310,13 +296,7 @@ async fn the_streams_implement_futures_stream() {
     assert!(values.is_terminated());
 
     let server = sse_server(support::data("lmstudio_sse_chat_basic.sse"), 16).await;
-    let client = support::client(&server.url(), Limits::default());
-    let mut events = client
-        .post("/v1/chat/completions")
-        .json(&chat_request())
-        .send_events()
-        .await
-        .unwrap();
+    let mut events = chat_post(&server).send_events().await.unwrap();
     let mut datas = Vec::new();
     while let Some(item) = poll_fn(|cx| Pin::new(&mut events).poll_next(cx)).await {
         datas.push(item.unwrap().data);
