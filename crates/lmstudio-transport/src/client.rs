@@ -2,32 +2,20 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use bytes::Bytes;
 use http::{HeaderValue, Method};
-use http_body_util::Full;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::connect::Connector;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
 use crate::limits::Limits;
+use crate::pool::Pool;
 use crate::request::RequestBuilder;
 
-/// How long an idle keep-alive connection stays in the pool. Below the 5 s keep-alive
-/// timeout common servers use (llama.cpp sends `Keep-Alive: timeout=5`), so we drop a
-/// connection before the server does.
-pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
-/// Most idle connections kept per host.
-const POOL_MAX_IDLE_PER_HOST: usize = 16;
-
-pub(crate) type HttpClient = hyper_util::client::legacy::Client<Connector, Full<Bytes>>;
-
 /// A pooled HTTP/1.1 client bound to one [`Endpoint`]. Cloning is cheap (an `Arc`), and
-/// clones share the connection pool.
+/// clones share the connection pool. Clients built with one [`Pool`] share connections too,
+/// each sending its own token under its own limits.
 ///
 /// `Debug` never shows the bearer token.
 #[derive(Clone)]
@@ -36,18 +24,20 @@ pub struct Client {
 }
 
 pub(crate) struct Inner {
-    pub(crate) http: HttpClient,
+    pub(crate) pool: Pool,
     pub(crate) endpoint: Endpoint,
     pub(crate) limits: Limits,
     /// `Bearer <token>`, marked sensitive.
     pub(crate) authorization: Option<HeaderValue>,
 }
 
-/// Configures a [`Client`]: token and limits.
+/// Configures a [`Client`]: token, limits and the connection pool.
+#[must_use]
 pub struct ClientBuilder {
     endpoint: Endpoint,
     token: Option<String>,
     limits: Limits,
+    pool: Option<Pool>,
 }
 
 impl Client {
@@ -57,6 +47,7 @@ impl Client {
             endpoint,
             token: None,
             limits: Limits::default(),
+            pool: None,
         }
     }
 
@@ -68,6 +59,11 @@ impl Client {
     /// The client's default limits.
     pub fn limits(&self) -> &Limits {
         &self.inner.limits
+    }
+
+    /// The connection pool this client uses.
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
     }
 
     /// True when requests carry an `Authorization: Bearer` header.
@@ -130,6 +126,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Uses `pool` for connections, shared with every other client built with it (default: a
+    /// new pool of this client's own).
+    pub fn pool(mut self, pool: Pool) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+
     /// Builds the client. Fails only when the token cannot be sent in an HTTP header.
     pub fn build(self) -> Result<Client, Error> {
         let authorization =
@@ -146,15 +149,9 @@ impl ClientBuilder {
                     Some(value)
                 }
             };
-        let mut builder = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
-        builder
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST);
-        let http = builder.build(Connector::new(self.limits.connect));
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                pool: self.pool.unwrap_or_default(),
                 endpoint: self.endpoint,
                 limits: self.limits,
                 authorization,

@@ -1,5 +1,10 @@
-//! The TCP connector: hyper-util's `HttpConnector` with a whole-connect time limit and a
-//! `localhost` that tries IPv4 first.
+//! The TCP connector: hyper-util's `HttpConnector` with a whole-connect time limit set per
+//! request, and a `localhost` that tries IPv4 first.
+//!
+//! Clients with different connect limits share one pool, so the limit cannot live in the
+//! connector. Each request runs inside [`with_connect_limit`], and the connector reads the
+//! limit when hyper asks it for a connection (hyper-util does so synchronously while the
+//! request future is polled, so the task-local value is in scope).
 //!
 //! LM Studio binds IPv4 `127.0.0.1` only, while `localhost` often resolves to `::1` first; on
 //! some systems (Windows notably) a refused IPv6 attempt costs seconds before the IPv4 one.
@@ -25,21 +30,37 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Happy-eyeballs delay before trying the other address family (RFC 6555 suggests 300 ms).
 const HAPPY_EYEBALLS: Duration = Duration::from_millis(300);
 
+tokio::task_local! {
+    /// The connect limit of the request being polled.
+    static CONNECT_LIMIT: Duration;
+}
+
+/// Runs `future` (one request) with `limit` as its connect limit.
+pub(crate) async fn with_connect_limit<F: Future>(limit: Duration, future: F) -> F::Output {
+    CONNECT_LIMIT.scope(limit, future).await
+}
+
+/// The limit of the request in scope; the default outside one (a background connect hyper
+/// started for a request that then got a pooled connection keeps the limit it started with).
+fn current_limit() -> Duration {
+    CONNECT_LIMIT
+        .try_with(|limit| *limit)
+        .unwrap_or(crate::Limits::DEFAULT_CONNECT)
+}
+
 /// The connector the pooled client uses.
 #[derive(Clone, Debug)]
 pub(crate) struct Connector {
     http: HttpConnector,
-    limit: Duration,
 }
 
 impl Connector {
-    pub(crate) fn new(limit: Duration) -> Self {
+    pub(crate) fn new() -> Self {
         let mut http = HttpConnector::new();
         http.enforce_http(true);
         http.set_nodelay(true);
-        http.set_connect_timeout(Some(limit));
         http.set_happy_eyeballs_timeout(Some(HAPPY_EYEBALLS));
-        Self { http, limit }
+        Self { http }
     }
 }
 
@@ -53,8 +74,9 @@ impl Service<Uri> for Connector {
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
-        let http = self.http.clone();
-        let limit = self.limit;
+        let mut http = self.http.clone();
+        let limit = current_limit();
+        http.set_connect_timeout(Some(limit));
         Box::pin(async move {
             match tokio::time::timeout(limit, connect(http, uri)).await {
                 Ok(result) => result,

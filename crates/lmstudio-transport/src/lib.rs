@@ -8,6 +8,8 @@
 //!   connects to `127.0.0.1` first; a refused connection fails at once with
 //!   [`Error::ConnectRefused`]. The bearer token is sent as a sensitive header and never
 //!   shown in `Debug` output, errors or logs.
+//! - [`Pool`]: keep-alive connections shared by clients (one hyper pool per Tokio runtime),
+//!   so clients with different tokens or limits for one server reuse warm connections.
 //! - [`Limits`]: connect time, time to response headers, idle time between stream frames, a
 //!   total deadline for non-streaming calls, the body size and the SSE event size.
 //! - Calls: [`RequestBuilder::send_json`] checks the status *and* the body's `error`
@@ -37,14 +39,16 @@ mod connect;
 mod endpoint;
 mod error;
 mod limits;
+mod pool;
 mod request;
 pub mod sse;
 mod stream;
 
-pub use client::{Client, ClientBuilder, POOL_IDLE_TIMEOUT};
+pub use client::{Client, ClientBuilder};
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::{EXCERPT_CHARS, Error};
 pub use limits::Limits;
+pub use pool::{POOL_IDLE_TIMEOUT, Pool};
 pub use request::{RawResponse, RequestBuilder};
 pub use sse::SseEvent;
 pub use stream::{JsonStream, SseStream};
@@ -57,6 +61,7 @@ mod tests {
     #[test]
     fn public_types_cross_threads() {
         send_sync_static::<crate::Client>();
+        send_sync_static::<crate::Pool>();
         send_sync_static::<crate::Error>();
         send_sync_static::<crate::Endpoint>();
         send_sync_static::<crate::RawResponse>();

@@ -15,6 +15,7 @@ use tracing::Instrument;
 
 use crate::body::read_limited;
 use crate::client::Client;
+use crate::connect::with_connect_limit;
 use crate::error::{
     Error, chain_message, error_from_response, excerpt, from_client_error, is_stale_connection,
 };
@@ -48,6 +49,7 @@ pub struct RequestBuilder {
     deadline: Option<Duration>,
     response_headers: Option<Duration>,
     idle: Option<Duration>,
+    connect: Option<Duration>,
 }
 
 impl RequestBuilder {
@@ -64,6 +66,7 @@ impl RequestBuilder {
             deadline: None,
             response_headers: None,
             idle: None,
+            connect: None,
         }
     }
 
@@ -102,6 +105,12 @@ impl RequestBuilder {
     /// Overrides the time allowed until the response headers.
     pub fn response_headers_timeout(mut self, limit: Duration) -> Self {
         self.response_headers = Some(limit);
+        self
+    }
+
+    /// Overrides the connect limit (used when this request needs a new connection).
+    pub fn connect_timeout(mut self, limit: Duration) -> Self {
+        self.connect = Some(limit);
         self
     }
 
@@ -186,6 +195,7 @@ impl RequestBuilder {
             deadline: self.deadline.unwrap_or(defaults.deadline),
             response_headers: self.response_headers.unwrap_or(defaults.response_headers),
             idle: self.idle.unwrap_or(defaults.idle),
+            connect: self.connect.unwrap_or(defaults.connect),
             ..defaults
         };
         Ok(Prepared {
@@ -210,6 +220,7 @@ impl fmt::Debug for RequestBuilder {
             .field("deadline", &self.deadline)
             .field("response_headers", &self.response_headers)
             .field("idle", &self.idle)
+            .field("connect", &self.connect)
             .finish_non_exhaustive()
     }
 }
@@ -243,9 +254,10 @@ impl Prepared {
     /// pooled connection turns out to be stale).
     async fn send_head(&self) -> Result<Response<Incoming>, Error> {
         let started = Instant::now();
+        let http = self.client.inner.pool.http()?;
         let mut retried = false;
         loop {
-            let pending = self.client.inner.http.request(self.build());
+            let pending = with_connect_limit(self.limits.connect, http.request(self.build()));
             let outcome = tokio::time::timeout(self.limits.response_headers, pending).await;
             let error = match outcome {
                 Ok(Ok(response)) => {
@@ -261,7 +273,7 @@ impl Prepared {
                     retried = true;
                     continue;
                 }
-                Ok(Err(e)) => from_client_error(&e, &self.url, self.client.inner.limits.connect),
+                Ok(Err(e)) => from_client_error(&e, &self.url, self.limits.connect),
                 Err(_) => Error::ResponseHeadersTimeout {
                     method: self.method.to_string(),
                     url: self.url.clone(),

@@ -1,28 +1,30 @@
-//! `LMStudioClient`: one cheap-to-clone handle holding the HTTP client, what the server
-//! supports (detected once), a short-lived model catalog cache and the in-flight operations.
+//! `LMStudioClient`: one cheap-to-clone handle holding its own settings, reporter and HTTP
+//! client, attached to the shared engine of its server (detection, catalog cache, in-flight
+//! downloads and loads, warm connections).
 
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lmstudio_lms::Lms;
 use lmstudio_transport::Client as HttpClient;
 use vtcode_config::VTCodeConfig;
 
 use crate::catalog::{ModelCatalog, ModelInfo};
-use crate::download::DownloadOutcome;
+use crate::engine::{self, Engine, EngineKey, EngineLease};
 use crate::error::LmStudioError;
-use crate::load::LoadOutcome;
 use crate::progress::{ProgressReporter, StderrReporter};
-use crate::server::ServerInfo;
 use crate::settings::Settings;
-use crate::single_flight::SingleFlight;
 
 /// A client for one LM Studio (or OpenAI-compatible) server.
 ///
-/// Clones share the connection pool, the detected server capabilities, the model cache and
-/// the in-flight downloads and loads, so concurrent readiness checks for the same model
-/// download it once and load it once.
+/// Every client of the same server in a process — clones, separately built clients, the
+/// clients [`ensure_oss_ready`](crate::ensure_oss_ready) builds on each call — shares one
+/// engine for it: the detected server kind, the model cache, the in-flight downloads and
+/// loads and the warm connections. So concurrent readiness checks for a model download it
+/// once and load it once, whoever asks. A server here is its root URL plus the token sent to
+/// it: clients with different tokens share nothing. Timeouts, the reporter and the preload
+/// mode stay per client.
 #[derive(Clone)]
 pub struct LMStudioClient {
     pub(crate) inner: Arc<Inner>,
@@ -32,11 +34,8 @@ pub(crate) struct Inner {
     pub(crate) http: HttpClient,
     pub(crate) settings: Settings,
     pub(crate) reporter: Arc<dyn ProgressReporter>,
-    pub(crate) server: Mutex<Option<ServerInfo>>,
-    pub(crate) catalog: Mutex<Option<(Instant, Arc<ModelCatalog>)>>,
+    pub(crate) lease: EngineLease,
     pub(crate) lms: Mutex<Option<Lms>>,
-    pub(crate) downloads: SingleFlight<DownloadOutcome, LmStudioError>,
-    pub(crate) loads: SingleFlight<LoadOutcome, LmStudioError>,
 }
 
 impl std::fmt::Debug for LMStudioClient {
@@ -73,13 +72,19 @@ impl LMStudioClient {
         }
     }
 
-    /// Builds a client from the config without any I/O.
+    /// Builds a client from the config without any I/O, attached to the process's shared
+    /// engine for its server (created on first use).
     pub fn new(config: &VTCodeConfig) -> Result<Self, LmStudioError> {
         let settings = Settings::from_config(config)?;
         let ctx = settings.error_context();
+        let lease = engine::attach(
+            EngineKey::new(settings.endpoint.root(), settings.token.as_deref()),
+            engine::DEFAULT_ENGINE_LINGER,
+        );
         let http = HttpClient::builder(settings.endpoint.clone())
             .bearer_token(settings.token.clone())
             .limits(settings.limits)
+            .pool(lease.engine().pool.clone())
             .build()
             .map_err(|e| LmStudioError::from_transport(e, &ctx))?;
         Ok(Self {
@@ -87,11 +92,8 @@ impl LMStudioClient {
                 http,
                 settings,
                 reporter: Arc::new(StderrReporter::new()),
-                server: Mutex::new(None),
-                catalog: Mutex::new(None),
+                lease,
                 lms: Mutex::new(None),
-                downloads: SingleFlight::default(),
-                loads: SingleFlight::default(),
             }),
         })
     }
@@ -120,6 +122,13 @@ impl LMStudioClient {
     /// Sets how long to wait for a downloaded model to appear in the list (default 30 s).
     pub fn with_index_wait(self, wait: Duration) -> Self {
         self.map_inner(|inner| inner.settings.index_wait = wait)
+    }
+
+    /// Sets how long the shared engine of this server (detected kind, model cache, warm
+    /// connections) outlives the last client that used it (default 10 s, above the
+    /// connection pool's 4 s idle time). Zero lets it go as soon as no client holds it.
+    pub fn with_engine_linger(self, linger: Duration) -> Self {
+        self.map_inner(|inner| inner.lease.linger = linger)
     }
 
     /// Uses this `lms` instead of discovering one.
@@ -186,26 +195,33 @@ impl LMStudioClient {
         Ok(crate::model_id::find(&catalog.models, model)?.cloned())
     }
 
+    pub(crate) fn engine(&self) -> &Arc<Engine> {
+        self.inner.lease.engine()
+    }
+
     pub(crate) fn cached_catalog(&self) -> Option<Arc<ModelCatalog>> {
-        let ttl = self.inner.settings.catalog_ttl;
-        let guard = lock(&self.inner.catalog);
-        guard
-            .as_ref()
-            .filter(|(at, _)| at.elapsed() < ttl)
-            .map(|(_, catalog)| catalog.clone())
+        self.engine()
+            .cached_catalog(self.inner.settings.catalog_ttl)
     }
 
-    pub(crate) fn store_catalog(&self, catalog: Arc<ModelCatalog>) {
-        *lock(&self.inner.catalog) = Some((Instant::now(), catalog));
-    }
-
-    /// Forgets the cached model list, so the next call asks the server.
+    /// Forgets the cached model list (for every client of this server), so the next call
+    /// asks the server.
     pub fn invalidate_models(&self) {
-        *lock(&self.inner.catalog) = None;
+        self.engine().invalidate_catalog();
     }
 
+    /// Maps a transport error. A refused connection or a rejected token also makes the
+    /// shared engine forget what it detected: the server may come back as another version,
+    /// or with other auth settings.
     pub(crate) fn map_http(&self, err: lmstudio_transport::Error) -> LmStudioError {
-        LmStudioError::from_transport(err, &self.inner.settings.error_context())
+        let mapped = LmStudioError::from_transport(err, &self.inner.settings.error_context());
+        if matches!(
+            mapped,
+            LmStudioError::NotResponding { .. } | LmStudioError::Auth { .. }
+        ) {
+            self.engine().forget_server();
+        }
+        mapped
     }
 }
 

@@ -10,6 +10,7 @@ use crate::error::LmStudioError;
 use crate::model_id;
 use crate::progress::{DownloadMethod, ProgressEvent, ProgressReporter};
 use crate::server::{NativeApi, ServerKind};
+use crate::single_flight::FlightProgress;
 
 /// Consecutive failed status polls tolerated before a REST download is reported as failed.
 const MAX_POLL_FAILURES: u32 = 3;
@@ -36,9 +37,10 @@ pub enum DownloadOutcome {
 
 impl LMStudioClient {
     /// Downloads `model` unless the server has it, reporting progress to `reporter`, then
-    /// waits until it appears in the model list. Concurrent calls for the same model share
-    /// one download (only the first caller's reporter sees progress); different models
-    /// download concurrently.
+    /// waits until it appears in the model list. Concurrent calls for the same model, from
+    /// any client of this server in the process, share one download; each caller's
+    /// reporter gets its progress from the moment it joined, starting with where the
+    /// download is. Different models download concurrently.
     pub async fn download(
         &self,
         model: &str,
@@ -57,18 +59,18 @@ impl LMStudioClient {
             return Ok(DownloadOutcome::AlreadyPresent { key: info.key });
         }
         let flight_key = model.to_ascii_lowercase();
-        let (result, _) = self
-            .inner
+        self.engine()
             .downloads
-            .run(&flight_key, || self.download_uncached(model, reporter))
-            .await;
-        result
+            .run(&flight_key, reporter, |progress| async move {
+                self.download_uncached(model, &progress).await
+            })
+            .await
     }
 
     async fn download_uncached(
         &self,
         model: &str,
-        reporter: &dyn ProgressReporter,
+        reporter: &FlightProgress,
     ) -> Result<DownloadOutcome, LmStudioError> {
         // A download that finished just before we got our turn.
         self.invalidate_models();
@@ -131,7 +133,7 @@ impl LMStudioClient {
         });
         let Some(job_id) = started.job_id.clone().filter(|id| !id.is_empty()) else {
             return Err(LmStudioError::InvalidJson {
-                url: self.inner.http.endpoint().url("/api/v1/models/download"),
+                url: self.http().endpoint().url("/api/v1/models/download"),
                 detail: format!(
                     "the download of {model} is {:?} but the response has no job_id to poll",
                     started.status

@@ -12,6 +12,7 @@ use lmstudio_transport::JsonStream;
 
 use crate::client::LMStudioClient;
 use crate::error::LmStudioError;
+use crate::progress::ProgressEvent;
 
 impl LMStudioClient {
     /// `POST /v1/chat/completions`, not streamed. An empty `model` means the default model.
@@ -23,6 +24,7 @@ impl LMStudioClient {
         mut request: ChatCompletionRequest,
     ) -> Result<ChatCompletionResponse, LmStudioError> {
         self.fill_model(&mut request.model);
+        self.wait_for_load_in_progress(&request.model).await;
         request.stream = None;
         request.stream_options = None;
         self.http()
@@ -43,6 +45,7 @@ impl LMStudioClient {
         mut request: ChatCompletionRequest,
     ) -> Result<ChatStream, LmStudioError> {
         self.fill_model(&mut request.model);
+        self.wait_for_load_in_progress(&request.model).await;
         request.stream = Some(true);
         if request.stream_options.is_none() {
             request.stream_options = Some(StreamOptions::with_usage());
@@ -69,6 +72,7 @@ impl LMStudioClient {
         mut request: CompletionRequest,
     ) -> Result<CompletionResponse, LmStudioError> {
         self.fill_model(&mut request.model);
+        self.wait_for_load_in_progress(&request.model).await;
         request.stream = None;
         self.http()
             .post_json("/v1/completions", &request)
@@ -82,10 +86,43 @@ impl LMStudioClient {
         mut request: EmbeddingRequest,
     ) -> Result<EmbeddingResponse, LmStudioError> {
         self.fill_model(&mut request.model);
+        self.wait_for_load_in_progress(&request.model).await;
         self.http()
             .post_json("/v1/embeddings", &request)
             .await
             .map_err(|e| self.map_http(e))
+    }
+
+    /// Waits for a load of `model` that is still running (a background preload, or a load
+    /// another caller started), bounded by the load timeout, so that the request does not
+    /// make LM Studio load a second instance just in time. Reported as
+    /// [`ProgressEvent::WaitingForLoad`]. When the wait runs out the request goes ahead.
+    async fn wait_for_load_in_progress(&self, model: &str) {
+        let pending = self.engine().loads_in_progress(model);
+        if pending.is_empty() {
+            return;
+        }
+        let limit = self.inner.settings.load_timeout;
+        tracing::debug!(
+            model,
+            "waiting for the load in progress before sending the request"
+        );
+        self.inner.reporter.report(&ProgressEvent::WaitingForLoad {
+            model: model.to_owned(),
+        });
+        let all_done = async {
+            for mut load in pending {
+                // Ends with an error when the marker is dropped: the load is over.
+                while load.changed().await.is_ok() {}
+            }
+        };
+        if tokio::time::timeout(limit, all_done).await.is_err() {
+            tracing::warn!(
+                model,
+                limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
+                "the load in progress did not finish within the load timeout; sending anyway"
+            );
+        }
     }
 
     fn fill_model(&self, model: &mut String) {

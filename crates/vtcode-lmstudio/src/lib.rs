@@ -36,6 +36,7 @@ mod catalog;
 mod client;
 mod convert;
 mod download;
+mod engine;
 mod error;
 mod inference;
 mod listing;

@@ -11,6 +11,7 @@ use crate::catalog::{CatalogSource, ModelCatalog};
 use crate::client::{LMStudioClient, lock};
 use crate::convert;
 use crate::error::LmStudioError;
+use crate::progress::NoProgress;
 use crate::server::{NativeApi, ServerInfo, ServerKind, is_missing_route};
 
 impl LMStudioClient {
@@ -24,17 +25,41 @@ impl LMStudioClient {
         self.refresh_models().await
     }
 
-    /// Reads the model list from the server, bypassing the cache.
+    /// Reads the model list from the server, bypassing the cache. Concurrent reads for one
+    /// server (from any client) share one request, unless the list was invalidated after
+    /// the running one started.
     pub async fn refresh_models(&self) -> Result<Arc<ModelCatalog>, LmStudioError> {
-        let catalog = Arc::new(match self.detected_server() {
-            Some(server) => self.list_from(&server).await?,
-            None => self.detect_and_list().await?,
-        });
-        self.store_catalog(catalog.clone());
-        Ok(catalog)
+        let engine = self.engine();
+        let generation = engine.catalog_generation();
+        engine
+            .refreshes
+            .run(&generation.to_string(), &NoProgress, |_| async move {
+                let catalog = Arc::new(self.read_catalog().await?);
+                engine.store_catalog(generation, catalog.clone());
+                Ok(catalog)
+            })
+            .await
     }
 
-    /// What kind of server this is (detected once, then remembered).
+    /// One read of the model list, detecting the server first when it is not known. A
+    /// listing route that has gone away (the server was replaced by another version) makes
+    /// the detection run again.
+    async fn read_catalog(&self) -> Result<ModelCatalog, LmStudioError> {
+        let Some(server) = self.detected_server() else {
+            return self.detect_and_list().await;
+        };
+        match self.list_from(&server).await {
+            Err(err) if is_missing_route(&err) => {
+                tracing::debug!(error = %err, "the known listing is gone; detecting the server again");
+                self.engine().forget_server();
+                self.detect_and_list().await
+            }
+            other => other,
+        }
+    }
+
+    /// What kind of server this is (detected once per server, then remembered until the
+    /// server stops answering or rejects the token).
     pub async fn server_info(&self) -> Result<ServerInfo, LmStudioError> {
         if let Some(server) = self.detected_server() {
             return Ok(server);
@@ -49,11 +74,11 @@ impl LMStudioClient {
 
     /// The server kind, if it has been detected already.
     pub fn detected_server(&self) -> Option<ServerInfo> {
-        lock(&self.inner.server).clone()
+        self.engine().server()
     }
 
     fn remember(&self, kind: ServerKind, listing: CatalogSource) {
-        *lock(&self.inner.server) = Some(ServerInfo {
+        self.engine().set_server(ServerInfo {
             kind,
             listing,
             base_url: self.base_url().to_owned(),

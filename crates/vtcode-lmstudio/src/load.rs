@@ -13,8 +13,9 @@ use crate::catalog::ModelInfo;
 use crate::client::LMStudioClient;
 use crate::error::LmStudioError;
 use crate::model_id;
-use crate::progress::ProgressEvent;
+use crate::progress::{ProgressEvent, ProgressReporter};
 use crate::server::{NativeApi, ServerKind};
+use crate::single_flight::FlightProgress;
 
 /// How a model was loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,14 +98,28 @@ impl LMStudioClient {
         self.load_with(model, &LoadOptions::default()).await
     }
 
-    /// Loads `model` unless an instance is already loaded. Concurrent loads of one model share
-    /// one load; never creates a duplicate instance.
+    /// Loads `model` unless an instance is already loaded. Concurrent loads of one model,
+    /// from any client of this server in the process, share one load; never creates a
+    /// duplicate instance. Chat, completion and embedding requests for the model wait for
+    /// the load (bounded by the load timeout) instead of racing it.
     pub async fn load_with(
         &self,
         model: &str,
         options: &LoadOptions,
     ) -> Result<LoadOutcome, LmStudioError> {
+        let reporter = self.inner.reporter.clone();
+        self.load_reported(model, options, reporter.as_ref()).await
+    }
+
+    /// [`load_with`](Self::load_with), with the load's progress going to `reporter`.
+    pub(crate) async fn load_reported(
+        &self,
+        model: &str,
+        options: &LoadOptions,
+        reporter: &dyn ProgressReporter,
+    ) -> Result<LoadOutcome, LmStudioError> {
         model_id::validate(model)?;
+        let _loading = self.engine().mark_loading(&[model]);
         let server = self.server_info().await?;
         if server.kind == ServerKind::OpenAiCompatible {
             return Err(server.unsupported("load_model"));
@@ -127,12 +142,13 @@ impl LMStudioClient {
                 .or(self.inner.settings.context_length),
             ttl_seconds: options.ttl_seconds.or(self.inner.settings.ttl_seconds),
         };
-        let (result, _) = self
-            .inner
+        let _loading_key = self.engine().mark_loading(&[&key]);
+        self.engine()
             .loads
-            .run(&flight_key, || self.load_uncached(&key, info, &options))
-            .await;
-        result
+            .run(&flight_key, reporter, |progress| async move {
+                self.load_uncached(&key, info, &options, &progress).await
+            })
+            .await
     }
 
     /// Finds the model, or fails with the list of what the server has. When the listing does
@@ -159,6 +175,7 @@ impl LMStudioClient {
         key: &str,
         info: Option<ModelInfo>,
         options: &LoadOptions,
+        reporter: &FlightProgress,
     ) -> Result<LoadOutcome, LmStudioError> {
         // Another caller may have finished loading between our check and our turn.
         self.invalidate_models();
@@ -169,7 +186,6 @@ impl LMStudioClient {
                 instance_id: fresh.request_id().to_owned(),
             });
         }
-        let reporter = self.inner.reporter.clone();
         reporter.report(&ProgressEvent::LoadStarted {
             model: key.to_owned(),
         });

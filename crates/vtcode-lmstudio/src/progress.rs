@@ -67,6 +67,12 @@ pub enum ProgressEvent {
         /// The model.
         model: String,
     },
+    /// A chat, completion or embeddings request is waiting for a load of its model that is
+    /// still running (a background preload, or another caller's load), so as not to race it.
+    WaitingForLoad {
+        /// The model the request names.
+        model: String,
+    },
     /// A load is starting.
     LoadStarted {
         /// The model key being loaded.
@@ -85,7 +91,9 @@ pub enum ProgressEvent {
 
 /// Receives progress events. Implemented for any `Fn(&ProgressEvent) + Send + Sync`.
 pub trait ProgressReporter: Send + Sync {
-    /// Called for each event, in order, from the task doing the work. Must not block long.
+    /// Called for each event, in order, from the task of the call that was given this
+    /// reporter (a call that joined a download or load another caller started gets that
+    /// operation's events too). Must not block long.
     fn report(&self, event: &ProgressEvent);
 }
 
@@ -194,6 +202,7 @@ impl ProgressReporter for StderrReporter {
                 self.emit(&format!("{model} {what}"), false);
             }
             ProgressEvent::WaitingForIndex { .. }
+            | ProgressEvent::WaitingForLoad { .. }
             | ProgressEvent::LoadStarted { .. }
             | ProgressEvent::LoadFinished { .. } => {}
         }

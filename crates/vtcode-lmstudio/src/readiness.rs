@@ -9,7 +9,7 @@ use crate::catalog::ModelCatalog;
 use crate::client::LMStudioClient;
 use crate::download::DownloadOutcome;
 use crate::error::LmStudioError;
-use crate::load::{LoadMethod, LoadOutcome};
+use crate::load::{LoadMethod, LoadOptions, LoadOutcome};
 use crate::model_id;
 use crate::progress::{DownloadMethod, ProgressReporter};
 use crate::server::{ServerInfo, ServerKind};
@@ -197,7 +197,9 @@ impl LMStudioClient {
                 },
                 PreloadMode::Wait => {
                     let load_started = Instant::now();
-                    let outcome = self.load(model).await?;
+                    let outcome = self
+                        .load_reported(model, &LoadOptions::default(), reporter)
+                        .await?;
                     report.timings.load = Some(load_started.elapsed());
                     match outcome {
                         LoadOutcome::AlreadyLoaded { instance_id } => {
@@ -255,11 +257,15 @@ impl LMStudioClient {
     }
 
     /// The seed's preload: `tokio::spawn` the load and log failures with `tracing::warn!`.
-    /// Outside a Tokio runtime the load runs inline instead.
+    /// Outside a Tokio runtime the load runs inline instead. The model is marked as loading
+    /// before this returns, so a chat sent right after waits for the load instead of racing
+    /// it (with JIT on, LM Studio could otherwise load a second instance).
     async fn spawn_background_load(&self, model: &str) {
         let client = self.clone();
         let model = model.to_owned();
+        let loading = self.engine().mark_loading(&[&model]);
         let task = async move {
+            let _loading = loading;
             match client.load(&model).await {
                 Ok(outcome) => tracing::debug!(?outcome, model, "background preload finished"),
                 Err(err) => tracing::warn!(error = %err, model, "background preload failed"),

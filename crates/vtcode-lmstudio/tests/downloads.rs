@@ -16,8 +16,8 @@ use vtcode_lmstudio::{DownloadMethod, DownloadStep, LmStudioError, ProgressEvent
 const MODEL: &str = "openai/gpt-oss-20b";
 
 /// A 0.4 server where MODEL is downloadable in three status polls.
-async fn rest_server(fail: bool) -> (mockito::ServerGuard, Arc<AtomicUsize>, Arc<AtomicBool>) {
-    let mut server = mockito::Server::new_async().await;
+async fn rest_server(fail: bool) -> (mockito::Server, Arc<AtomicUsize>, Arc<AtomicBool>) {
+    let mut server = support::server().await;
     let done = Arc::new(AtomicBool::new(false));
     let starts = Arc::new(AtomicUsize::new(0));
     let flag = done.clone();
@@ -143,7 +143,7 @@ async fn concurrent_downloads_of_one_model_share_one_job() {
 
 #[tokio::test]
 async fn an_already_present_model_is_not_downloaded() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     let _list = server
         .mock("GET", "/api/v1/models")
         .with_body(v1_models_body(&[v1_model(MODEL, &[])]))
@@ -188,8 +188,8 @@ fn fake_lms(dir: &std::path::Path, marker: &std::path::Path, exit_code: i32) -> 
 }
 
 #[cfg(unix)]
-async fn v0_server(marker: std::path::PathBuf) -> mockito::ServerGuard {
-    let mut server = mockito::Server::new_async().await;
+async fn v0_server(marker: std::path::PathBuf) -> mockito::Server {
+    let mut server = support::server().await;
     server
         .mock("GET", "/api/v1/models")
         .with_body(unexpected_endpoint("GET", "/api/v1/models"))

@@ -35,7 +35,7 @@ async fn unreachable_server_is_connection_refused_with_the_verbatim_message() {
 
 #[tokio::test]
 async fn missing_token_is_permission_denied_naming_the_variable() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     let _m = server
         .mock("GET", "/api/v1/models")
         .with_status(401)
@@ -54,7 +54,7 @@ async fn missing_token_is_permission_denied_naming_the_variable() {
 
 #[tokio::test]
 async fn wrong_token_is_permission_denied_without_the_token() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     let _m = server
         .mock("GET", "/api/v1/models")
         .match_header("authorization", "Bearer sk-lm-secret:value")
@@ -75,7 +75,7 @@ async fn wrong_token_is_permission_denied_without_the_token() {
 
 #[tokio::test]
 async fn server_errors_keep_status_and_message_and_are_not_not_responding() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     let _list = server
         .mock("GET", "/api/v1/models")
         .with_body(v1_models_body(&[support::v1_model(
@@ -103,7 +103,7 @@ async fn server_errors_keep_status_and_message_and_are_not_not_responding() {
 
 #[tokio::test]
 async fn a_200_error_body_is_a_server_error_not_success() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     let _list = server
         .mock("GET", "/api/v1/models")
         .with_body(v1_models_body(&[support::v1_model(
@@ -137,7 +137,7 @@ async fn a_200_error_body_is_a_server_error_not_success() {
 
 #[tokio::test]
 async fn invalid_json_is_invalid_data_with_the_contract_prefix() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     let _list = server
         .mock("GET", "/api/v1/models")
         .with_body(v1_models_body(&[support::v1_model(
@@ -163,8 +163,8 @@ async fn invalid_json_is_invalid_data_with_the_contract_prefix() {
 }
 
 /// An LM Studio 0.3.x server (no REST downloads) without the model: the download needs `lms`.
-async fn server_that_needs_lms() -> mockito::ServerGuard {
-    let mut server = mockito::Server::new_async().await;
+async fn server_that_needs_lms() -> mockito::Server {
+    let mut server = support::server().await;
     server
         .mock("GET", "/api/v1/models")
         .with_body(unexpected_endpoint("GET", "/api/v1/models"))

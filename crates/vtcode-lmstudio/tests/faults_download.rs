@@ -16,8 +16,8 @@ use vtcode_lmstudio::LmStudioError;
 const MODEL: &str = "openai/gpt-oss-20b";
 
 /// A 0.4 server that lists only another model and answers the download POST with `started`.
-async fn server_with_download(started: &str) -> mockito::ServerGuard {
-    let mut server = mockito::Server::new_async().await;
+async fn server_with_download(started: &str) -> mockito::Server {
+    let mut server = support::server().await;
     server
         .mock("GET", "/api/v1/models")
         .with_body(v1_models_body(&[v1_model("qwen/qwen3-4b", &[])]))
@@ -81,7 +81,7 @@ async fn a_finished_download_that_never_appears_in_the_list_is_download_failed()
 
 #[tokio::test]
 async fn a_download_refused_by_the_server_is_download_failed_with_its_message() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     server
         .mock("GET", "/api/v1/models")
         .with_body(v1_models_body(&[]))

@@ -194,7 +194,7 @@ async fn a_chat_stream_that_stalls_mid_answer_is_timed_out() {
 
 #[tokio::test]
 async fn a_stream_request_refused_with_400_keeps_the_servers_message() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     server
         .mock("POST", "/v1/chat/completions")
         .with_status(400)

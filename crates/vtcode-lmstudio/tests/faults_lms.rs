@@ -30,8 +30,8 @@ fn write_lms(dir: &Path, body: &str, mode: u32) -> PathBuf {
 }
 
 /// A 0.3 server: no `/api/v1`, `/api/v0/models` lists MODEL when `listed` (never loaded).
-async fn v0_server(listed: bool) -> mockito::ServerGuard {
-    let mut server = mockito::Server::new_async().await;
+async fn v0_server(listed: bool) -> mockito::Server {
+    let mut server = support::server().await;
     server
         .mock("GET", "/api/v1/models")
         .with_body(unexpected_endpoint("GET", "/api/v1/models"))
@@ -49,7 +49,7 @@ async fn v0_server(listed: bool) -> mockito::ServerGuard {
     server
 }
 
-fn config_with_lms(server: &mockito::ServerGuard, lms: PathBuf) -> VTCodeConfig {
+fn config_with_lms(server: &mockito::Server, lms: PathBuf) -> VTCodeConfig {
     let mut config = config_for(&server.url());
     config.lmstudio.lms_path = Some(lms);
     config

@@ -17,7 +17,7 @@ const MODEL: &str = "openai/gpt-oss-20b";
 
 #[tokio::test]
 async fn warm_model_takes_one_request_and_does_nothing() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     let list = server
         .mock("GET", "/api/v1/models")
         .with_body(v1_models_body(&[v1_model(MODEL, &[MODEL])]))
@@ -43,7 +43,7 @@ async fn warm_model_takes_one_request_and_does_nothing() {
 
 #[tokio::test]
 async fn jit_off_downloaded_but_unloaded_means_no_download_and_one_load() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     // With JIT off, /v1/models lists only loaded models; the native list knows better.
     let _openai = server
         .mock("GET", "/v1/models")
@@ -106,7 +106,7 @@ async fn jit_off_downloaded_but_unloaded_means_no_download_and_one_load() {
 
 #[tokio::test]
 async fn a_200_error_on_api_v1_falls_back_to_api_v0() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     let v1 = server
         .mock("GET", "/api/v1/models")
         .with_body(unexpected_endpoint("GET", "/api/v1/models"))
@@ -137,7 +137,7 @@ async fn a_200_error_on_api_v1_falls_back_to_api_v0() {
 
 #[tokio::test]
 async fn a_model_list_failure_is_a_warning_and_the_flow_succeeds() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     let _list = server
         .mock("GET", "/api/v1/models")
         .with_status(500)
@@ -161,7 +161,7 @@ async fn a_model_list_failure_is_a_warning_and_the_flow_succeeds() {
 
 #[tokio::test]
 async fn an_openai_compatible_server_is_recognised_and_never_asked_to_download() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     for path in ["/api/v1/models", "/api/v0/models", "/lmstudio-greeting"] {
         server
             .mock("GET", path)
@@ -208,7 +208,7 @@ async fn an_openai_compatible_server_is_recognised_and_never_asked_to_download()
 
 #[tokio::test]
 async fn the_model_list_is_cached_and_invalidated_by_loads() {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = support::server().await;
     let list = server
         .mock("GET", "/api/v1/models")
         .with_body(v1_models_body(&[

@@ -12,8 +12,8 @@ use vtcode_lmstudio::proto::openai::{ChatCompletionRequest, ChatMessage, FinishR
 const LMSTUDIO_TOOL_STREAM: &str = include_str!("data/reference_sse_tool_call_stream.txt");
 const LLAMA_USAGE_STREAM: &str = include_str!("data/chat_stream_usage.body");
 
-async fn server_streaming(body: &'static str) -> mockito::ServerGuard {
-    let mut server = mockito::Server::new_async().await;
+async fn server_streaming(body: &'static str) -> mockito::Server {
+    let mut server = support::server().await;
     server
         .mock("POST", "/v1/chat/completions")
         .match_body(mockito::Matcher::Regex(r#""stream":true"#.to_owned()))

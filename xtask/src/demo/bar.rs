@@ -144,6 +144,12 @@ impl ProgressReporter for TerminalProgress {
                     &format!("waiting for LM Studio to list {model}"),
                 );
             }
+            ProgressEvent::WaitingForLoad { model } => {
+                self.say(
+                    &mut state,
+                    &format!("waiting for the load of {model} to finish"),
+                );
+            }
             ProgressEvent::LoadStarted { model } => {
                 state.started = Some(Instant::now());
                 self.say(&mut state, &format!("loading {model} ..."));

@@ -8,6 +8,14 @@ use std::time::Duration;
 use vtcode_config::{PreloadMode, VTCodeConfig};
 use vtcode_lmstudio::{LMStudioClient, ProgressEvent, ProgressReporter};
 
+/// A mock server of this test's own. Not from mockito's pool: pooled servers are handed to
+/// the next test on the same port, and clients of one server in a process share an engine
+/// (detected kind, cached model list), so a pooled server would show one test another's
+/// cached state.
+pub async fn server() -> mockito::Server {
+    mockito::Server::new_with_opts_async(mockito::ServerOpts::default()).await
+}
+
 /// A config pointing at `url`, with short limits so failures end quickly.
 pub fn config_for(url: &str) -> VTCodeConfig {
     let mut config = VTCodeConfig::default();
