@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod corpus;
+mod engine_reuse;
 mod footprint;
 mod get_loop;
 mod instructions;
@@ -30,14 +31,15 @@ const USAGE: &str = "\
 usage: lmstudio-bench [--quick] [--only LIST] [--out FILE] [--root DIR]
 
   --quick      fewer iterations and smaller inputs (a smoke run, figures are noisier)
-  --only LIST  comma-separated subset of: readiness,get,instructions,sse,refused,rss,footprint
+  --only LIST  comma-separated subset of: readiness,engine,get,instructions,sse,refused,rss,footprint
   --out FILE   where to write the JSON results (default: <root>/target/bench/latest.json)
   --root DIR   the repository root (default: the parent of this crate)
 ";
 
 /// All benchmarks, in run order.
-const ALL: [&str; 7] = [
+const ALL: [&str; 8] = [
     "readiness",
+    "engine",
     "get",
     "instructions",
     "sse",
@@ -189,6 +191,7 @@ fn run(options: Options) -> Result<(), String> {
         eprintln!("bench: {name} ...");
         let result = match *name {
             "readiness" => runtime.block_on(readiness::run(params)),
+            "engine" => runtime.block_on(engine_reuse::run(params)),
             "get" => runtime.block_on(get_loop::run(params)),
             "sse" => runtime.block_on(sse_decode::run(params)),
             "refused" => runtime.block_on(refused::run(params)),

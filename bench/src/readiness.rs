@@ -6,15 +6,17 @@
 //! `max_output_tokens: 1` (load the model by using it).
 //!
 //! Each iteration stands for one program start, so both sides build a fresh client (and a
-//! fresh connection) every time: a reused client would let ours answer from its 2 s catalog
-//! cache, which no real start-up gets.
+//! fresh connection) every time. Ours also lets go of its server's shared engine at once
+//! (zero linger), so the next iteration starts a new one: otherwise it would answer from the
+//! engine's 2 s catalog cache over a warm connection, which no real start-up gets (the
+//! `engine` benchmark measures that case).
 
 use std::time::Duration;
 
 use lmstudio_testkit::{CatalogModel, Emulator, RecordedRequest};
 use serde_json::{Value, json};
 use vtcode_config::{PreloadMode, VTCodeConfig};
-use vtcode_lmstudio::{LoadStep, ensure_oss_ready_with_report};
+use vtcode_lmstudio::{LMStudioClient, LoadStep};
 
 use crate::Params;
 use crate::report::{Figure, Target};
@@ -101,9 +103,13 @@ fn describe(requests: &[RecordedRequest]) -> Vec<String> {
         .collect()
 }
 
-/// Our awaited readiness flow, from a fresh client.
+/// Our awaited readiness flow (what `ensure_oss_ready_with_report` runs), from a fresh
+/// client whose engine is let go when it is dropped.
 async fn ours(config: &VTCodeConfig) -> Result<(), String> {
-    let report = ensure_oss_ready_with_report(config)
+    let report = LMStudioClient::new(config)
+        .map_err(|e| format!("ours: {e}"))?
+        .with_engine_linger(Duration::ZERO)
+        .ensure_ready(MODEL)
         .await
         .map_err(|e| format!("ours: {e}"))?;
     match report.load {
