@@ -77,29 +77,37 @@ impl Pool {
             message: "requests must run inside a Tokio runtime".to_owned(),
         })?;
         let id = handle.id();
-        let mut runtimes = self.lock();
-        if let Some(pool) = runtimes.get(&id) {
+        if let Some(pool) = self.lock().get(&id) {
             return Ok(pool.http.clone());
         }
         let http = new_http_client();
         let (alive, ended) = oneshot::channel::<()>();
+        {
+            let mut runtimes = self.lock();
+            // Another request of this runtime may have created it meanwhile.
+            if let Some(pool) = runtimes.get(&id) {
+                return Ok(pool.http.clone());
+            }
+            runtimes.insert(
+                id,
+                RuntimePool {
+                    http: http.clone(),
+                    _alive: alive,
+                },
+            );
+        }
         let sentinel = Sentinel {
             shared: Arc::downgrade(&self.shared),
             id,
         };
+        // Spawned without the lock held: on a runtime that is shutting down the task is
+        // dropped at once, and the sentinel's drop takes the lock to remove the entry.
         handle.spawn(async move {
             // Ends when the pool drops this runtime's entry; dropped (running `Sentinel`'s
             // `Drop`) when the runtime shuts down first.
             let _sentinel = sentinel;
             let _ = ended.await;
         });
-        runtimes.insert(
-            id,
-            RuntimePool {
-                http: http.clone(),
-                _alive: alive,
-            },
-        );
         Ok(http)
     }
 
