@@ -70,11 +70,14 @@ pub(crate) struct Engine {
     pub(crate) refreshes: SingleFlight<Arc<ModelCatalog>, LmStudioError>,
     pub(crate) downloads: SingleFlight<DownloadOutcome, LmStudioError>,
     pub(crate) loads: SingleFlight<LoadOutcome, LmStudioError>,
-    loading: Mutex<HashMap<String, Vec<(u64, watch::Receiver<()>)>>>,
+    loading: Mutex<HashMap<String, Vec<Marked>>>,
     next_marker: AtomicU64,
     /// When the last client let go, and how long it asked the engine to linger.
     released: Mutex<Option<(Instant, Duration)>>,
 }
+
+/// One load in progress of a name: the marker's id, and a receiver that ends with it.
+type Marked = (u64, watch::Receiver<()>);
 
 #[derive(Default)]
 struct CatalogCache {
@@ -364,7 +367,7 @@ mod tests {
         let marker = engine.mark_loading(&["Org/Model", "org/model"]);
         let second = engine.mark_loading(&["org/model"]);
         assert_eq!(engine.loads_in_progress("ORG/MODEL").len(), 2);
-        let mut waiter = engine.loads_in_progress("org/model").remove(0);
+        let waiter = engine.loads_in_progress("org/model").remove(0);
         drop(marker);
         assert_eq!(engine.loads_in_progress("org/model").len(), 1);
         assert!(
