@@ -144,11 +144,12 @@ pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
 
 /// A client as a seed call builds it.
 fn client(config: &VTCodeConfig, linger: Duration) -> Result<LMStudioClient, String> {
-    Ok(LMStudioClient::new(config)
-        .map_err(|e| e.to_string())?
-        .with_reporter(std::sync::Arc::new(NoProgress))
-        .with_catalog_ttl(Duration::ZERO)
-        .with_engine_linger(linger))
+    LMStudioClient::builder(config)
+        .reporter(std::sync::Arc::new(NoProgress))
+        .catalog_ttl(Duration::ZERO)
+        .engine_linger(linger)
+        .build()
+        .map_err(|e| e.to_string())
 }
 
 /// One seed call: a new client, the awaited readiness flow, the client dropped.

@@ -106,9 +106,10 @@ fn describe(requests: &[RecordedRequest]) -> Vec<String> {
 /// Our awaited readiness flow (what `ensure_oss_ready_with_report` runs), from a fresh
 /// client whose engine is let go when it is dropped.
 async fn ours(config: &VTCodeConfig) -> Result<(), String> {
-    let report = LMStudioClient::new(config)
+    let report = LMStudioClient::builder(config)
+        .engine_linger(Duration::ZERO)
+        .build()
         .map_err(|e| format!("ours: {e}"))?
-        .with_engine_linger(Duration::ZERO)
         .ensure_ready(MODEL)
         .await
         .map_err(|e| format!("ours: {e}"))?;

@@ -4,16 +4,15 @@
 
 use std::io;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use lmstudio_lms::Lms;
 use lmstudio_transport::Client as HttpClient;
 use vtcode_config::VTCodeConfig;
 
 use crate::catalog::{ModelCatalog, ModelInfo};
-use crate::engine::{self, Engine, EngineKey, EngineLease};
+use crate::engine::{Engine, EngineLease};
 use crate::error::LmStudioError;
-use crate::progress::{ProgressReporter, StderrReporter};
+use crate::progress::ProgressReporter;
 use crate::settings::Settings;
 
 /// A client for one LM Studio (or OpenAI-compatible) server.
@@ -73,82 +72,10 @@ impl LMStudioClient {
     }
 
     /// Builds a client from the config without any I/O, attached to the process's shared
-    /// engine for its server (created on first use).
+    /// engine for its server (created on first use). The same as
+    /// `LMStudioClient::builder(config).build()`.
     pub fn new(config: &VTCodeConfig) -> Result<Self, LmStudioError> {
-        let settings = Settings::from_config(config)?;
-        let ctx = settings.error_context();
-        let lease = engine::attach(
-            EngineKey::new(settings.endpoint.root(), settings.token.as_deref()),
-            engine::DEFAULT_ENGINE_LINGER,
-        );
-        let http = HttpClient::builder(settings.endpoint.clone())
-            .bearer_token(settings.token.clone())
-            .limits(settings.limits)
-            .pool(lease.engine().pool.clone())
-            .build()
-            .map_err(|e| LmStudioError::from_transport(e, &ctx))?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                http,
-                settings,
-                reporter: Arc::new(StderrReporter::new()),
-                lease,
-                lms: Mutex::new(None),
-            }),
-        })
-    }
-
-    /// Replaces the progress reporter used by [`download_model`](Self::download_model) and
-    /// the readiness flow (default: a line on stderr).
-    ///
-    /// Call it before cloning: clones made earlier keep the old reporter.
-    pub fn with_reporter(self, reporter: Arc<dyn ProgressReporter>) -> Self {
-        self.map_inner(|inner| inner.reporter = reporter)
-    }
-
-    /// Sets how long a model listing is reused before the server is asked again
-    /// (default 2 s; zero disables the cache). Downloads, loads and unloads always invalidate it.
-    pub fn with_catalog_ttl(self, ttl: Duration) -> Self {
-        self.map_inner(|inner| inner.settings.catalog_ttl = ttl)
-    }
-
-    /// Sets how often download status and the model list are polled (default 500 ms).
-    pub fn with_poll_interval(self, interval: Duration) -> Self {
-        self.map_inner(|inner| {
-            inner.settings.poll_interval = interval.max(Duration::from_millis(1))
-        })
-    }
-
-    /// Sets how long to wait for a downloaded model to appear in the list (default 30 s).
-    pub fn with_index_wait(self, wait: Duration) -> Self {
-        self.map_inner(|inner| inner.settings.index_wait = wait)
-    }
-
-    /// Sets how long the shared engine of this server (detected kind, model cache, warm
-    /// connections) outlives the last client that used it (default 10 s, above the
-    /// connection pool's 4 s idle time). Zero lets it go as soon as no client holds it.
-    pub fn with_engine_linger(self, linger: Duration) -> Self {
-        self.map_inner(|inner| inner.lease.linger = linger)
-    }
-
-    /// Uses this `lms` instead of discovering one.
-    pub fn with_lms(self, lms: Lms) -> Self {
-        self.map_inner(|inner| inner.lms = Mutex::new(Some(lms)))
-    }
-
-    fn map_inner(self, change: impl FnOnce(&mut Inner)) -> Self {
-        match Arc::try_unwrap(self.inner) {
-            Ok(mut inner) => {
-                change(&mut inner);
-                Self {
-                    inner: Arc::new(inner),
-                }
-            }
-            Err(shared) => {
-                tracing::warn!("LMStudioClient builder method called on a shared client; ignored");
-                Self { inner: shared }
-            }
-        }
+        Self::builder(config).build()
     }
 
     /// The server root, e.g. `http://localhost:1234`.
@@ -179,8 +106,8 @@ impl LMStudioClient {
     }
 
     /// Downloads `model` unless the server already has it, printing progress to stderr (or to
-    /// the reporter set with [`with_reporter`](Self::with_reporter)), then waits until the
-    /// model appears in the list.
+    /// the reporter set with [`LMStudioClientBuilder::reporter`](crate::LMStudioClientBuilder::reporter)),
+    /// then waits until the model appears in the list.
     pub async fn download_model(&self, model: &str) -> io::Result<()> {
         let reporter = self.inner.reporter.clone();
         self.download(model, reporter.as_ref())

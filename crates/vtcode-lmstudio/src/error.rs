@@ -152,6 +152,18 @@ pub enum LmStudioError {
 }
 
 fn auth_hint(token_env: &str, token_sent: bool) -> String {
+    if token_env.is_empty() {
+        return if token_sent {
+            "The API token given to the client was rejected: create a valid token in LM Studio \
+             (Developer > Server Settings > Manage Tokens) and pass it to \
+             LMStudioClientBuilder::token."
+                .to_owned()
+        } else {
+            "This server requires an API token: pass one to LMStudioClientBuilder::token, or \
+             turn off \"Require Authentication\" in LM Studio's server settings."
+                .to_owned()
+        };
+    }
     if token_sent {
         format!(
             "The API token from the {token_env} environment variable was rejected: create a valid \

@@ -32,6 +32,7 @@
 //! # }
 //! ```
 
+mod builder;
 mod catalog;
 mod client;
 mod convert;
@@ -53,6 +54,7 @@ use std::io;
 
 use vtcode_config::VTCodeConfig;
 
+pub use builder::LMStudioClientBuilder;
 pub use catalog::{
     CatalogSource, LoadedInstanceInfo, ModelCatalog, ModelInfo, ModelKind, ModelState,
 };

@@ -16,7 +16,7 @@ use crate::server::{NativeApi, ServerInfo, ServerKind, is_missing_route};
 
 impl LMStudioClient {
     /// Every model the server has, from the best listing it supports, cached for a short
-    /// time (see [`with_catalog_ttl`](Self::with_catalog_ttl)). The first call also detects
+    /// time (see [`LMStudioClientBuilder::catalog_ttl`](crate::LMStudioClientBuilder::catalog_ttl)). The first call also detects
     /// what kind of server this is.
     pub async fn models(&self) -> Result<Arc<ModelCatalog>, LmStudioError> {
         if let Some(catalog) = self.cached_catalog() {

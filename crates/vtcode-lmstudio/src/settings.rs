@@ -29,6 +29,7 @@ pub(crate) struct Settings {
     pub(crate) catalog_ttl: Duration,
     pub(crate) poll_interval: Duration,
     pub(crate) index_wait: Duration,
+    pub(crate) engine_linger: Duration,
 }
 
 impl Settings {
@@ -84,7 +85,16 @@ impl Settings {
             catalog_ttl: Duration::from_secs(2),
             poll_interval: Duration::from_millis(500),
             index_wait: Duration::from_secs(30),
+            engine_linger: crate::engine::DEFAULT_ENGINE_LINGER,
         })
+    }
+
+    /// The settings of an empty `vtcode.toml` for `base_url`, reading no environment.
+    pub(crate) fn for_url(base_url: &str) -> Result<Self, LmStudioError> {
+        let mut config = VTCodeConfig::default();
+        config.lmstudio.base_url = Some(base_url.to_owned());
+        config.lmstudio.api_token_env = String::new();
+        Self::from_config(&config)
     }
 
     pub(crate) fn error_context(&self) -> ErrorContext<'_> {
@@ -118,7 +128,7 @@ fn ms(millis: u64) -> Duration {
 }
 
 /// The token in the environment variable `name`, when it is set and not blank.
-fn token_from_env(name: &str) -> Option<String> {
+pub(crate) fn token_from_env(name: &str) -> Option<String> {
     if name.is_empty() {
         return None;
     }

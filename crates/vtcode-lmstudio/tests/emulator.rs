@@ -21,10 +21,11 @@ fn config_for(emulator: &Emulator) -> VTCodeConfig {
 }
 
 fn client_for(emulator: &Emulator) -> LMStudioClient {
-    LMStudioClient::new(&config_for(emulator))
+    LMStudioClient::builder(&config_for(emulator))
+        .reporter(std::sync::Arc::new(NoProgress))
+        .poll_interval(Duration::from_millis(10))
+        .build()
         .unwrap()
-        .with_reporter(std::sync::Arc::new(NoProgress))
-        .with_poll_interval(Duration::from_millis(10))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ mod support;
 use std::io::ErrorKind;
 
 use support::{
-    Recorder, assert_download_failed, client_for, config_for, download_error, typed, v1_model,
+    Recorder, assert_download_failed, builder_for, config_for, download_error, typed, v1_model,
     v1_models_body,
 };
 use vtcode_lmstudio::LmStudioError;
@@ -68,8 +68,10 @@ async fn a_finished_download_that_never_appears_in_the_list_is_download_failed()
         .create_async()
         .await;
     let recorder = Recorder::default();
-    let client = client_for(&config_for(&server.url()), &recorder)
-        .with_index_wait(std::time::Duration::from_millis(300));
+    let client = builder_for(&config_for(&server.url()), &recorder)
+        .index_wait(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
     let err = client.download_model(MODEL).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Other);
     assert!(

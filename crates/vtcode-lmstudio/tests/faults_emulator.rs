@@ -27,11 +27,12 @@ fn config_for(emulator: &Emulator) -> VTCodeConfig {
 }
 
 fn client_with(config: &VTCodeConfig) -> LMStudioClient {
-    LMStudioClient::new(config)
+    LMStudioClient::builder(config)
+        .reporter(std::sync::Arc::new(NoProgress))
+        .poll_interval(Duration::from_millis(10))
+        .index_wait(Duration::from_secs(5))
+        .build()
         .unwrap()
-        .with_reporter(std::sync::Arc::new(NoProgress))
-        .with_poll_interval(Duration::from_millis(10))
-        .with_index_wait(Duration::from_secs(5))
 }
 
 /// An emulator with the model downloaded and loaded.

@@ -5,8 +5,8 @@
 mod support;
 
 use support::{
-    Recorder, client_for, config_for, unexpected_endpoint, v0_model, v0_models_body, v1_model,
-    v1_models_body,
+    Recorder, builder_for, client_for, config_for, unexpected_endpoint, v0_model, v0_models_body,
+    v1_model, v1_models_body,
 };
 use vtcode_config::PreloadMode;
 use vtcode_lmstudio::{
@@ -224,8 +224,10 @@ async fn the_model_list_is_cached_and_invalidated_by_loads() {
         .create_async()
         .await;
     let recorder = Recorder::default();
-    let client = client_for(&config_for(&server.url()), &recorder)
-        .with_catalog_ttl(std::time::Duration::from_secs(3600));
+    let client = builder_for(&config_for(&server.url()), &recorder)
+        .catalog_ttl(std::time::Duration::from_secs(3600))
+        .build()
+        .unwrap();
     // Two reads, one request.
     assert_eq!(client.fetch_models().await.unwrap().len(), 2);
     assert_eq!(client.fetch_models().await.unwrap().len(), 2);

@@ -14,7 +14,8 @@ use support::Recorder;
 use vtcode_config::{PreloadMode, VTCodeConfig};
 use vtcode_lmstudio::proto::openai::{ChatCompletionRequest, ChatMessage};
 use vtcode_lmstudio::{
-    LMStudioClient, NativeApi, NoProgress, ProgressEvent, ServerKind, ensure_oss_ready,
+    LMStudioClient, LMStudioClientBuilder, NativeApi, NoProgress, ProgressEvent, ServerKind,
+    ensure_oss_ready,
 };
 
 const MODEL: &str = "openai/gpt-oss-20b";
@@ -30,10 +31,13 @@ fn config_for(emulator: &Emulator, preload: PreloadMode) -> VTCodeConfig {
 
 /// A client built from scratch: nothing shared with other clients but the engine.
 fn separate_client(config: &VTCodeConfig, recorder: &Recorder) -> LMStudioClient {
-    LMStudioClient::new(config)
-        .unwrap()
-        .with_reporter(Arc::new(recorder.clone()))
-        .with_poll_interval(Duration::from_millis(10))
+    separate_builder(config, recorder).build().unwrap()
+}
+
+fn separate_builder(config: &VTCodeConfig, recorder: &Recorder) -> LMStudioClientBuilder {
+    LMStudioClient::builder(config)
+        .reporter(Arc::new(recorder.clone()))
+        .poll_interval(Duration::from_millis(10))
 }
 
 fn downloads(emulator: &Emulator) -> usize {
@@ -274,9 +278,11 @@ async fn the_engine_outlives_its_last_client_for_the_linger_time_then_probes_aga
     let config = config_for(&emulator, PreloadMode::Off);
     let linger = Duration::from_millis(200);
     let client = |config: &VTCodeConfig| {
-        separate_client(config, &Recorder::default())
-            .with_catalog_ttl(Duration::ZERO)
-            .with_engine_linger(linger)
+        separate_builder(config, &Recorder::default())
+            .catalog_ttl(Duration::ZERO)
+            .engine_linger(linger)
+            .build()
+            .unwrap()
     };
     client(&config).models().await.unwrap();
     assert_eq!(probes(&emulator), 1);
@@ -306,7 +312,10 @@ async fn a_server_replaced_on_the_same_port_is_detected_again() {
         .unwrap();
     let port = old.port();
     let config = config_for(&old, PreloadMode::Off);
-    let client = separate_client(&config, &Recorder::default()).with_catalog_ttl(Duration::ZERO);
+    let client = separate_builder(&config, &Recorder::default())
+        .catalog_ttl(Duration::ZERO)
+        .build()
+        .unwrap();
     assert_eq!(
         client.server_info().await.unwrap().kind,
         ServerKind::LmStudio(NativeApi::V0)

@@ -134,9 +134,10 @@ async fn run_demo(args: DemoArgs) -> Result<(), String> {
     if let Some(path) = local.as_ref().and_then(|l| l.lms_path.clone()) {
         config = config.with_lms_path(path);
     }
-    let client = LMStudioClient::new(&config)
-        .map_err(|e| format!("configuration: {e}"))?
-        .with_reporter(Arc::new(bar::TerminalProgress::new()));
+    let client = LMStudioClient::builder(&config)
+        .reporter(Arc::new(bar::TerminalProgress::new()))
+        .build()
+        .map_err(|e| format!("configuration: {e}"))?;
 
     println!("\n[1/2] Making {} ready", args.model);
     let report = client

@@ -90,11 +90,12 @@ impl Scenario {
             }
         };
         let reporter: Arc<dyn ProgressReporter> = Arc::new(reporter);
-        Ok(LMStudioClient::new(&self.config)
-            .map_err(|e| format!("client: {e}"))?
-            .with_reporter(reporter)
-            .with_poll_interval(Duration::from_millis(20))
-            .with_index_wait(Duration::from_secs(10)))
+        LMStudioClient::builder(&self.config)
+            .reporter(reporter)
+            .poll_interval(Duration::from_millis(20))
+            .index_wait(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("client: {e}"))
     }
 
     /// The progress events recorded so far.

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use vtcode_config::{PreloadMode, VTCodeConfig};
-use vtcode_lmstudio::{LMStudioClient, ProgressEvent, ProgressReporter};
+use vtcode_lmstudio::{LMStudioClient, LMStudioClientBuilder, ProgressEvent, ProgressReporter};
 
 /// A mock server of this test's own. Not from mockito's pool: pooled servers are handed to
 /// the next test on the same port, and clients of one server in a process share an engine
@@ -31,11 +31,15 @@ pub fn config_for(url: &str) -> VTCodeConfig {
 
 /// A client for `url` with fast polling and a recording reporter.
 pub fn client_for(config: &VTCodeConfig, recorder: &Recorder) -> LMStudioClient {
-    LMStudioClient::new(config)
-        .expect("valid config")
-        .with_reporter(Arc::new(recorder.clone()))
-        .with_poll_interval(Duration::from_millis(5))
-        .with_index_wait(Duration::from_secs(5))
+    builder_for(config, recorder).build().expect("valid config")
+}
+
+/// The builder behind [`client_for`], for tests that change one more setting.
+pub fn builder_for(config: &VTCodeConfig, recorder: &Recorder) -> LMStudioClientBuilder {
+    LMStudioClient::builder(config)
+        .reporter(Arc::new(recorder.clone()))
+        .poll_interval(Duration::from_millis(5))
+        .index_wait(Duration::from_secs(5))
 }
 
 /// Collects every progress event.

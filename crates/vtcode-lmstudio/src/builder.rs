@@ -1,0 +1,209 @@
+//! `LMStudioClientBuilder`: every per-client setting in one place, from a `VTCodeConfig`
+//! ([`LMStudioClient::builder`]) or from a bare URL for agents that are not VT Code
+//! ([`LMStudioClientBuilder::new`]).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lmstudio_transport::{Client as HttpClient, Limits};
+use vtcode_config::{PreloadMode, VTCodeConfig};
+
+use crate::client::{Inner, LMStudioClient};
+use crate::engine::{self, EngineKey};
+use crate::error::LmStudioError;
+use crate::progress::{ProgressReporter, StderrReporter};
+use crate::settings::Settings;
+
+/// Configures an [`LMStudioClient`]. Each setter replaces one setting; [`build`](Self::build)
+/// validates them and attaches the client to its server's shared engine (no I/O).
+///
+/// ```
+/// use std::time::Duration;
+/// use vtcode_lmstudio::{LMStudioClientBuilder, NoProgress};
+///
+/// let client = LMStudioClientBuilder::new("http://127.0.0.1:1234/v1")
+///     .token("sk-lm-example")
+///     .default_model("qwen/qwen3-4b")
+///     .reporter(std::sync::Arc::new(NoProgress))
+///     .catalog_ttl(Duration::from_secs(5))
+///     .build()?;
+/// assert_eq!(client.base_url(), "http://127.0.0.1:1234");
+/// # Ok::<(), vtcode_lmstudio::LmStudioError>(())
+/// ```
+#[must_use]
+pub struct LMStudioClientBuilder {
+    settings: Result<Settings, LmStudioError>,
+    reporter: Option<Arc<dyn ProgressReporter>>,
+}
+
+impl LMStudioClient {
+    /// A builder starting from the config's settings (`[agent]`, `[lmstudio]`, the token from
+    /// the environment variable the config names).
+    pub fn builder(config: &VTCodeConfig) -> LMStudioClientBuilder {
+        LMStudioClientBuilder {
+            settings: Settings::from_config(config),
+            reporter: None,
+        }
+    }
+}
+
+impl LMStudioClientBuilder {
+    /// A builder for the server at `base_url` (with or without `/v1`), with the defaults of
+    /// an empty `vtcode.toml`, except that no environment variable is read: set the token
+    /// with [`token`](Self::token) or [`token_from_env`](Self::token_from_env).
+    pub fn new(base_url: impl AsRef<str>) -> Self {
+        Self {
+            settings: Settings::for_url(base_url.as_ref()),
+            reporter: None,
+        }
+    }
+
+    fn set(mut self, change: impl FnOnce(&mut Settings)) -> Self {
+        if let Ok(settings) = &mut self.settings {
+            change(settings);
+        }
+        self
+    }
+
+    /// Where progress of downloads and loads goes when a call is not given a reporter of its
+    /// own (default: a line on stderr, [`StderrReporter`]).
+    pub fn reporter(mut self, reporter: Arc<dyn ProgressReporter>) -> Self {
+        self.reporter = Some(reporter);
+        self
+    }
+
+    /// The API token sent as `Authorization: Bearer` (LM Studio 0.4+ with auth on). A blank
+    /// token sends none.
+    pub fn token(self, token: impl Into<String>) -> Self {
+        let token = token.into().trim().to_owned();
+        self.set(|s| {
+            s.token = Some(token).filter(|t| !t.is_empty());
+            s.token_env.clear();
+        })
+    }
+
+    /// Reads the token from the environment variable `name` now (unset or blank: no token);
+    /// auth errors then name the variable.
+    pub fn token_from_env(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.set(|s| {
+            s.token = crate::settings::token_from_env(&name);
+            s.token_env = name;
+        })
+    }
+
+    /// The model made ready by default, and used when a request leaves `model` empty.
+    pub fn default_model(self, model: impl Into<String>) -> Self {
+        let model = model.into().trim().to_owned();
+        self.set(|s| s.default_model = model)
+    }
+
+    /// What the readiness flow does about loading (default [`PreloadMode::Background`]).
+    pub fn preload(self, preload: PreloadMode) -> Self {
+        self.set(|s| s.preload = preload)
+    }
+
+    /// The HTTP limits: connect, response headers, idle, deadline, body and event sizes.
+    pub fn limits(self, limits: Limits) -> Self {
+        self.set(|s| s.limits = limits)
+    }
+
+    /// How long a load may take (default 300 s).
+    pub fn load_timeout(self, limit: Duration) -> Self {
+        self.set(|s| s.load_timeout = limit)
+    }
+
+    /// How long a download may take (default: no limit; progress keeps the caller informed).
+    pub fn download_timeout(self, limit: Option<Duration>) -> Self {
+        self.set(|s| s.download_timeout = limit)
+    }
+
+    /// The context length to load models with (default: LM Studio's).
+    pub fn context_length(self, tokens: u32) -> Self {
+        self.set(|s| s.context_length = Some(tokens))
+    }
+
+    /// The idle time-to-live of loaded models, in seconds (default: LM Studio's).
+    pub fn ttl_seconds(self, seconds: u64) -> Self {
+        self.set(|s| s.ttl_seconds = Some(seconds))
+    }
+
+    /// How long a model listing is reused before the server is asked again (default 2 s;
+    /// zero disables the cache). Downloads, loads and unloads always invalidate it.
+    pub fn catalog_ttl(self, ttl: Duration) -> Self {
+        self.set(|s| s.catalog_ttl = ttl)
+    }
+
+    /// How often download status and the model list are polled (default 500 ms, at least
+    /// 1 ms).
+    pub fn poll_interval(self, interval: Duration) -> Self {
+        self.set(|s| s.poll_interval = interval.max(Duration::from_millis(1)))
+    }
+
+    /// How long to wait for a downloaded model to appear in the list (default 30 s).
+    pub fn index_wait(self, wait: Duration) -> Self {
+        self.set(|s| s.index_wait = wait)
+    }
+
+    /// How long the shared engine of this server (detected kind, model cache, warm
+    /// connections) outlives the last client that used it (default 10 s, above the
+    /// connection pool's 4 s idle time). Zero lets it go as soon as no client holds it.
+    pub fn engine_linger(self, linger: Duration) -> Self {
+        self.set(|s| s.engine_linger = linger)
+    }
+
+    /// The `lms` CLI to use instead of discovering one. Also lets `lms` manage a server
+    /// that is not on a loopback address.
+    pub fn lms_path(self, path: impl Into<PathBuf>) -> Self {
+        let path = path.into();
+        self.set(|s| s.lms_path = Some(path))
+    }
+
+    /// Validates the settings and builds the client, attached to the process's shared
+    /// engine for its server (created on first use). No I/O.
+    ///
+    /// Fails with [`LmStudioError::Config`] for a URL or model name that cannot be used,
+    /// and when the token cannot be sent in an HTTP header.
+    pub fn build(self) -> Result<LMStudioClient, LmStudioError> {
+        let settings = self.settings?;
+        crate::model_id::validate(&settings.default_model)?;
+        let ctx = settings.error_context();
+        let lease = engine::attach(
+            EngineKey::new(settings.endpoint.root(), settings.token.as_deref()),
+            settings.engine_linger,
+        );
+        let http = HttpClient::builder(settings.endpoint.clone())
+            .bearer_token(settings.token.clone())
+            .limits(settings.limits)
+            .pool(lease.engine().pool.clone())
+            .build()
+            .map_err(|e| LmStudioError::from_transport(e, &ctx))?;
+        Ok(LMStudioClient {
+            inner: Arc::new(Inner {
+                http,
+                settings,
+                reporter: self
+                    .reporter
+                    .unwrap_or_else(|| Arc::new(StderrReporter::new())),
+                lease,
+                lms: Mutex::new(None),
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for LMStudioClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("LMStudioClientBuilder");
+        match &self.settings {
+            Ok(settings) => out
+                .field("base_url", &settings.endpoint.root())
+                .field("default_model", &settings.default_model)
+                .field("token", &settings.token.as_ref().map(|_| "<redacted>")),
+            Err(err) => out.field("error", err),
+        };
+        out.finish_non_exhaustive()
+    }
+}
