@@ -1,6 +1,7 @@
 //! The readiness flow: reach the server, read the catalog once, download what is missing,
 //! load what is not loaded (in the background, awaited, or not at all).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vtcode_config::PreloadMode;
@@ -100,11 +101,12 @@ impl LMStudioClient {
     pub async fn ensure_ready(&self, model: &str) -> Result<ReadinessReport, LmStudioError> {
         let reporter = self.inner.reporter.clone();
         let preload = self.inner.settings.preload;
-        self.ensure_ready_with(model, preload, reporter.as_ref())
-            .await
+        self.ensure_ready_with(model, preload, reporter).await
     }
 
-    /// Makes `model` ready with an explicit preload mode and progress reporter.
+    /// Makes `model` ready with an explicit preload mode and progress reporter. Every event
+    /// of the flow goes to `reporter`: the download's, the load's, and a background preload's
+    /// (which is why it is shared, not borrowed).
     ///
     /// Errors: an unreachable server, a rejected token, a failed download, a model that a
     /// non-LM-Studio server does not serve, and (with [`PreloadMode::Wait`]) a failed load.
@@ -113,7 +115,7 @@ impl LMStudioClient {
         &self,
         model: &str,
         preload: PreloadMode,
-        reporter: &dyn ProgressReporter,
+        reporter: Arc<dyn ProgressReporter>,
     ) -> Result<ReadinessReport, LmStudioError> {
         let started = Instant::now();
         model_id::validate(model)?;
@@ -157,7 +159,7 @@ impl LMStudioClient {
                     None => {
                         self.refuse_download_on_foreign_server(&report, catalog, model)?;
                         let download_started = Instant::now();
-                        let outcome = self.download(model, reporter).await?;
+                        let outcome = self.download(model, reporter.as_ref()).await?;
                         report.timings.download = Some(download_started.elapsed());
                         report.download = match outcome {
                             DownloadOutcome::AlreadyPresent { key } => {
@@ -198,7 +200,7 @@ impl LMStudioClient {
                 PreloadMode::Wait => {
                     let load_started = Instant::now();
                     let outcome = self
-                        .load_reported(model, &LoadOptions::default(), reporter)
+                        .load_reported(model, &LoadOptions::default(), reporter.as_ref())
                         .await?;
                     report.timings.load = Some(load_started.elapsed());
                     match outcome {
@@ -217,7 +219,7 @@ impl LMStudioClient {
                     }
                 }
                 PreloadMode::Background => {
-                    self.spawn_background_load(model).await;
+                    self.spawn_background_load(model, reporter);
                     LoadStep::Background
                 }
             }
@@ -257,25 +259,24 @@ impl LMStudioClient {
     }
 
     /// The seed's preload: `tokio::spawn` the load and log failures with `tracing::warn!`.
-    /// Outside a Tokio runtime the load runs inline instead. The model is marked as loading
+    /// Its progress goes to the flow's reporter. The model is marked as loading
     /// before this returns, so a chat sent right after waits for the load instead of racing
     /// it (with JIT on, LM Studio could otherwise load a second instance).
-    async fn spawn_background_load(&self, model: &str) {
+    fn spawn_background_load(&self, model: &str, reporter: Arc<dyn ProgressReporter>) {
         let client = self.clone();
         let model = model.to_owned();
         let loading = self.engine().mark_loading(&[&model]);
         let task = async move {
             let _loading = loading;
-            match client.load(&model).await {
+            let loaded = client
+                .load_reported(&model, &LoadOptions::default(), reporter.as_ref())
+                .await;
+            match loaded {
                 Ok(outcome) => tracing::debug!(?outcome, model, "background preload finished"),
                 Err(err) => tracing::warn!(error = %err, model, "background preload failed"),
             }
         };
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                handle.spawn(task);
-            }
-            Err(_) => task.await,
-        }
+        // This flow already runs on Tokio (its timers and sockets need it).
+        tokio::spawn(task);
     }
 }

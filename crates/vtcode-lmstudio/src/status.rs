@@ -64,11 +64,11 @@ impl LMStudioClient {
 
     /// Unloads `model`: an instance id unloads that instance; a model key unloads all of its
     /// instances. Returns the instance ids unloaded (empty when nothing was loaded).
-    pub async fn unload_model(&self, model: &str) -> Result<Vec<String>, LmStudioError> {
+    pub async fn unload(&self, model: &str) -> Result<Vec<String>, LmStudioError> {
         model_id::validate(model)?;
         let server = self.server_info().await?;
         if server.kind == ServerKind::OpenAiCompatible {
-            return Err(server.unsupported("unload_model"));
+            return Err(server.unsupported("unload"));
         }
         let catalog = self.refresh_models().await?;
         let instances: Vec<String> = match model_id::find(&catalog.models, model)? {
@@ -106,7 +106,7 @@ impl LMStudioClient {
                     .map_err(LmStudioError::from_lms)?;
             } else {
                 return Err(LmStudioError::Unsupported {
-                    operation: "unload_model".to_owned(),
+                    operation: "unload".to_owned(),
                     url: self.base_url().to_owned(),
                     reason: "this LM Studio has no REST unload API (it is older than 0.4) and \
                              is not on this machine, so lms cannot unload for it"

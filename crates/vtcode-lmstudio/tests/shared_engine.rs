@@ -386,3 +386,48 @@ fn seed_calls_from_runtimes_that_come_and_go_share_the_engine_without_hanging() 
     assert_eq!(loads(&emulator), 1);
     assert_eq!(downloads(&emulator), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_of_a_flow_goes_to_the_reporter_it_was_given() {
+    let emulator = small_model_server().await;
+    let config = config_for(&emulator, PreloadMode::Background);
+    let client_events = Recorder::default();
+    let client = separate_client(&config, &client_events);
+    let flow_events = Recorder::default();
+    client
+        .ensure_ready_with(
+            MODEL,
+            PreloadMode::Background,
+            Arc::new(flow_events.clone()),
+        )
+        .await
+        .unwrap();
+    // The chat waits for the background preload, so its events are in by then.
+    client
+        .chat(ChatCompletionRequest::new(
+            MODEL,
+            vec![ChatMessage::user("hi")],
+        ))
+        .await
+        .unwrap();
+    let events = flow_events.events();
+    for wanted in [
+        "DownloadStarted",
+        "DownloadFinished",
+        "LoadStarted",
+        "LoadFinished",
+    ] {
+        assert!(
+            events.iter().any(|e| format!("{e:?}").starts_with(wanted)),
+            "{wanted} missing from {events:?}"
+        );
+    }
+    assert!(
+        client_events
+            .events()
+            .iter()
+            .all(|e| matches!(e, ProgressEvent::WaitingForLoad { .. })),
+        "only the chat's own wait goes to the client's reporter: {:?}",
+        client_events.events()
+    );
+}

@@ -91,7 +91,7 @@ pub(super) async fn run(profile: Profile, jit: bool) -> Result<(), String> {
         .await;
     suite
         .check(
-            "status() lists instances; unload_model() removes them",
+            "status() lists instances; unload() removes them",
             LIMIT,
             status_unload(p, jit),
         )
@@ -490,9 +490,9 @@ async fn status_unload(profile: Profile, jit: bool) -> CheckResult {
         format!("status: {status:?}")
     })?;
     let unloaded = client
-        .unload_model(MODEL)
+        .unload(MODEL)
         .await
-        .map_err(|e| failed("unload_model", e))?;
+        .map_err(|e| failed("unload", e))?;
     ensure(!unloaded.is_empty(), || "nothing reported unloaded".into())?;
     ensure(scenario.emulator.loaded_instances(MODEL).is_empty(), || {
         "still loaded".into()
