@@ -45,6 +45,8 @@ mod load;
 mod model_id;
 mod progress;
 mod readiness;
+#[cfg(test)]
+mod send_checks;
 mod server;
 mod settings;
 mod single_flight;
@@ -74,6 +76,11 @@ pub use status::LoadedModelStatus;
 
 /// Re-exported wire types, so callers can build requests without another dependency.
 pub use lmstudio_proto as proto;
+/// Re-exported HTTP layer: [`LMStudioClient::http`] returns its `Client`, and
+/// [`LMStudioClientBuilder::limits`] takes its `Limits`.
+pub use lmstudio_transport as transport;
+pub use lmstudio_transport::Limits;
+pub use vtcode_config::PreloadMode;
 
 // The README's examples compile as doctests, so the quick start cannot drift from the API.
 #[cfg(doctest)]

@@ -1,0 +1,50 @@
+//! Compile-time checks: the facade's futures are `Send` (so they can be spawned on a
+//! multi-threaded runtime), and its handles are `Send + Sync + 'static`.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use vtcode_config::{PreloadMode, VTCodeConfig};
+
+use crate::{LMStudioClient, LoadOptions, NoProgress};
+
+fn send<T: Send>(_: &T) {}
+fn send_sync_static<T: Send + Sync + 'static>() {}
+
+/// Never called: it only has to compile.
+#[allow(dead_code)]
+fn futures_are_send(client: &LMStudioClient, config: &VTCodeConfig) {
+    fn check<F: Future + Send>(future: F) {
+        send(&future);
+    }
+    check(crate::ensure_oss_ready(config));
+    check(crate::ensure_oss_ready_with_report(config));
+    check(LMStudioClient::try_from_provider(config));
+    check(client.fetch_models());
+    check(client.load_model("m"));
+    check(client.download_model("m"));
+    check(client.models());
+    check(client.refresh_models());
+    check(client.server_info());
+    check(client.model_info("m"));
+    check(client.download("m", &NoProgress));
+    check(client.load("m"));
+    check(client.load_with("m", &LoadOptions::default()));
+    check(client.unload("m"));
+    check(client.status());
+    check(client.ensure_ready("m"));
+    check(client.ensure_ready_with("m", PreloadMode::Wait, Arc::new(NoProgress)));
+    let request = crate::proto::openai::ChatCompletionRequest::new("m", Vec::new());
+    check(client.chat(request.clone()));
+    check(client.chat_stream(request));
+}
+
+#[test]
+fn handles_cross_threads() {
+    send_sync_static::<LMStudioClient>();
+    send_sync_static::<crate::LmStudioError>();
+    send_sync_static::<crate::ReadinessReport>();
+    fn send_static<T: Send + 'static>() {}
+    send_static::<crate::ChatStream>();
+    send_static::<crate::LMStudioClientBuilder>();
+}
