@@ -41,6 +41,7 @@ mod inference;
 mod listing;
 mod load;
 mod model_id;
+mod numbers;
 mod progress;
 mod readiness;
 mod server;
