@@ -16,6 +16,8 @@ mod error;
 mod lms;
 mod process;
 mod progress;
+#[cfg(test)]
+mod prop_tests;
 mod reporter;
 mod text;
 mod validate;

@@ -128,7 +128,10 @@ pub(crate) async fn run(
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let mut guard = ChildGuard { child: Some(child) };
-    let deadline = spec.timeout.map(|limit| Instant::now() + limit);
+    // A limit too far ahead to represent (`Duration::MAX`) is no limit, not an overflow.
+    let deadline = spec
+        .timeout
+        .and_then(|limit| Instant::now().checked_add(limit));
     let result = drive(
         &mut guard, &spec, &command, stdout, stderr, deadline, on_line,
     )

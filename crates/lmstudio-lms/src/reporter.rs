@@ -58,7 +58,7 @@ impl Default for StderrProgress {
 
 /// The writer-agnostic part, so it can be tested with a `Vec<u8>`.
 #[derive(Debug)]
-struct Printer {
+pub(crate) struct Printer {
     label: String,
     terminal: bool,
     /// A line is on screen without its newline (terminal mode).
@@ -68,7 +68,7 @@ struct Printer {
 }
 
 impl Printer {
-    fn new(label: String, terminal: bool) -> Self {
+    pub(crate) fn new(label: String, terminal: bool) -> Self {
         Self {
             label,
             terminal,
@@ -77,7 +77,7 @@ impl Printer {
         }
     }
 
-    fn report(&mut self, progress: &DownloadProgress, out: &mut dyn Write) {
+    pub(crate) fn report(&mut self, progress: &DownloadProgress, out: &mut dyn Write) {
         let line = format_line(&self.label, progress);
         // Write errors on stderr are not worth failing a download for.
         if self.terminal {
@@ -94,7 +94,7 @@ impl Printer {
         let _ = out.flush();
     }
 
-    fn finish(&mut self, out: &mut dyn Write) {
+    pub(crate) fn finish(&mut self, out: &mut dyn Write) {
         if self.open_line {
             let _ = writeln!(out);
             let _ = out.flush();

@@ -45,6 +45,14 @@ async fn ls_parses_the_sdk_example() {
 }
 
 #[tokio::test]
+async fn a_time_limit_of_duration_max_is_no_limit() {
+    // `Instant::now() + Duration::MAX` would panic; the limit just never fires.
+    let fake = printing("ls_sdk_example.json");
+    let lms = fake.lms.clone().with_timeout(std::time::Duration::MAX);
+    assert_eq!(lms.ls().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
 async fn ls_parses_a_current_row_with_variants() {
     let fake = printing("ls_current.json");
     let models = fake.lms.ls().await.unwrap();

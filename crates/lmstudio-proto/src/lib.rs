@@ -9,6 +9,7 @@
 //!   [`native::v1`] (`/api/v1`, 0.4+).
 //! - [`lms`]: the JSON the `lms` CLI prints (`ls`, `ps`, `server status`).
 //! - [`error`]: the `{"error": ...}` envelope any body may carry.
+//! - [`numbers`]: reading server numbers safely (seconds as floats into a `Duration`).
 //!
 //! Conventions every type follows:
 //! - enums that servers extend carry an `Other(String)` fallback that round-trips;
@@ -34,4 +35,5 @@ mod tagged;
 pub mod error;
 pub mod lms;
 pub mod native;
+pub mod numbers;
 pub mod openai;

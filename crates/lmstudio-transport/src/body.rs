@@ -11,7 +11,9 @@ use crate::error::{Error, chain_message};
 /// Never reserve more than this up front, whatever `Content-Length` claims.
 const MAX_INITIAL_RESERVE: usize = 1024 * 1024;
 
-/// The declared `Content-Length`, if present and a number.
+/// The declared `Content-Length`, if present and a number that fits a `u64` (a bigger one,
+/// a negative or fractional one, or text is `None`: unknown). It only ever bounds a body or
+/// refuses one; it never sizes an allocation past [`MAX_INITIAL_RESERVE`].
 pub(crate) fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers
         .get(CONTENT_LENGTH)?
@@ -62,7 +64,10 @@ pub(crate) async fn read_limited(
             None if joined.is_empty() => first = Some(data),
             previous => {
                 if let Some(previous) = previous {
-                    let hint = declared.map_or(0, |n| n as usize).max(total);
+                    // `declared <= limit` here, so it fits a usize; saturate all the same.
+                    let hint = declared
+                        .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX))
+                        .max(total);
                     joined.reserve(hint.min(MAX_INITIAL_RESERVE).max(total));
                     joined.extend_from_slice(&previous);
                 }
@@ -71,4 +76,38 @@ pub(crate) async fn read_limited(
         }
     }
     Ok(first.unwrap_or_else(|| Bytes::from(joined)))
+}
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    fn declared(value: &[u8]) -> Option<u64> {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_LENGTH, HeaderValue::from_bytes(value).unwrap());
+        content_length(&headers)
+    }
+
+    #[test]
+    fn hostile_content_lengths_are_unknown_or_exact() {
+        assert_eq!(declared(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(declared(b" 12 "), Some(12));
+        assert_eq!(declared(b"0"), Some(0));
+        for bad in [
+            &b"18446744073709551616"[..],
+            b"99999999999999999999999999",
+            b"-1",
+            b"1e3",
+            b"1.5",
+            b"NaN",
+            b"",
+            b"12, 12",
+            b"\xff\xfe",
+        ] {
+            assert_eq!(declared(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(content_length(&HeaderMap::new()), None);
+    }
 }

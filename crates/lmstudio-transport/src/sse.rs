@@ -344,10 +344,11 @@ impl Pending {
         };
         match field {
             b"data" => {
-                if self.data_bytes + value.len() > max {
+                // Saturating: a limit of `usize::MAX` means "no limit", never an overflow.
+                if self.data_bytes.saturating_add(value.len()) > max {
                     return Step::TooLarge;
                 }
-                self.data_bytes += value.len() + 1;
+                self.data_bytes = self.data_bytes.saturating_add(value.len() + 1);
                 // Lines end at LF/CR, which never occur inside a UTF-8 sequence: checking each
                 // line is the same as checking the joined data.
                 match std::str::from_utf8(value) {
@@ -478,6 +479,26 @@ mod tests {
         assert_eq!(events[1].retry, None);
         assert_eq!(events[1].id.as_deref(), Some("7"));
         assert_eq!(parse_digits(b"99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn a_retry_of_u64_max_is_kept_and_one_more_is_ignored() {
+        assert_eq!(parse_digits(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_digits(b"18446744073709551616"), None);
+        assert_eq!(parse_digits(b"-1"), None);
+        assert_eq!(parse_digits(b"1e3"), None);
+        let events = decode_all(
+            b"retry: 18446744073709551615\ndata: a\n\nretry: 18446744073709551616\ndata: b\n\n",
+            usize::MAX,
+        );
+        let events: Vec<SseEvent> = events.into_iter().map(Result::unwrap).collect();
+        assert_eq!(events[0].retry, Some(u64::MAX));
+        assert_eq!(events[1].retry, None);
+        // The reconnection time is in milliseconds: any u64 of them is a Duration.
+        assert_eq!(
+            std::time::Duration::from_millis(u64::MAX).as_millis(),
+            u128::from(u64::MAX)
+        );
     }
 
     #[test]

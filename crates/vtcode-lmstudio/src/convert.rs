@@ -1,12 +1,13 @@
 //! Conversions from each listing format (`/api/v1`, `/api/v0`, `lms`, `/v1`) into [`ModelInfo`].
 
-use std::time::Duration;
+use std::collections::HashMap;
 
 use lmstudio_proto::lms::{LmsLoadedModel, LmsModel};
 use lmstudio_proto::native::{v0, v1};
 use lmstudio_proto::openai::ModelObject;
 
 use crate::catalog::{LoadedInstanceInfo, ModelInfo, ModelKind, ModelState};
+use crate::numbers;
 
 /// One `/api/v1/models` entry.
 pub(crate) fn from_v1(model: &v1::Model) -> ModelInfo {
@@ -107,22 +108,31 @@ pub(crate) fn from_openai(model: &ModelObject) -> ModelInfo {
 ///
 /// Loaded instances are attached to their model by key; an instance whose model is missing
 /// from `ls` (a race between the two calls) still yields an entry.
+/// The join is linear in the number of rows (keys are indexed; a repeated key attaches to its
+/// first model), so a huge listing cannot make it quadratic.
 pub(crate) fn from_lms(downloaded: &[LmsModel], loaded: &[LmsLoadedModel]) -> Vec<ModelInfo> {
     let mut models: Vec<ModelInfo> = downloaded.iter().map(from_lms_model).collect();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (position, model) in models.iter().enumerate() {
+        index.entry(model.key.clone()).or_insert(position);
+    }
     for instance in loaded {
         let key = &instance.model.model_key;
-        let position = match models.iter().position(|m| &m.key == key) {
-            Some(position) => position,
+        let position = match index.get(key) {
+            Some(position) => *position,
             None => {
                 models.push(from_lms_model(&instance.model));
+                index.insert(key.clone(), models.len() - 1);
                 models.len() - 1
             }
         };
-        let model = &mut models[position];
+        let Some(model) = models.get_mut(position) else {
+            continue;
+        };
         model.loaded_instances.push(LoadedInstanceInfo {
             id: instance.instance_id().to_owned(),
             context_length: instance.context_length,
-            ttl: instance.ttl_ms.map(Duration::from_millis),
+            ttl: numbers::ttl_from_millis(instance.ttl_ms),
             parallel: instance.parallel,
         });
         model.state = ModelState::Loaded;
@@ -163,6 +173,8 @@ fn from_lms_model(model: &LmsModel) -> ModelInfo {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -226,5 +238,36 @@ mod tests {
         let model: ModelObject =
             serde_json::from_str(r#"{"id":"m","owned_by":"organization_owner"}"#).unwrap();
         assert_eq!(from_openai(&model).publisher, None);
+    }
+
+    /// `lms ps` rows are joined to `lms ls` rows by an index: 100 000 of each (a hostile or
+    /// broken `lms`) take milliseconds, not the minutes a quadratic join would.
+    #[test]
+    fn a_hundred_thousand_lms_rows_join_in_linear_time() {
+        let downloaded: Vec<LmsModel> = (0..100_000)
+            .map(|i| LmsModel {
+                model_key: format!("m/{i}"),
+                ..LmsModel::default()
+            })
+            .collect();
+        let loaded: Vec<LmsLoadedModel> = (0..100_000)
+            .map(|i| LmsLoadedModel {
+                ttl_ms: Some(u64::MAX),
+                model: LmsModel {
+                    model_key: format!("m/{}", 99_999 - i),
+                    ..LmsModel::default()
+                },
+                ..LmsLoadedModel::default()
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let models = from_lms(&downloaded, &loaded);
+        assert!(started.elapsed() < Duration::from_secs(20));
+        assert_eq!(models.len(), 100_000);
+        assert!(models.iter().all(|m| m.loaded_instances.len() == 1));
+        assert_eq!(
+            models[0].loaded_instances[0].ttl,
+            Some(Duration::from_millis(u64::MAX))
+        );
     }
 }

@@ -300,19 +300,8 @@ impl LMStudioClient {
 }
 
 fn progress_event(model: &str, status: &DownloadStatus, total: Option<u64>) -> ProgressEvent {
-    let eta = match (status.bytes_per_second, total, status.downloaded_bytes) {
-        (Some(speed), Some(total), Some(done)) if speed > 0.0 && total >= done => {
-            Some(Duration::from_secs_f64((total - done) as f64 / speed))
-        }
-        _ => None,
-    };
-    ProgressEvent::DownloadProgress {
-        model: model.to_owned(),
-        downloaded_bytes: status.downloaded_bytes.unwrap_or(0),
-        total_bytes: total,
-        bytes_per_second: status.bytes_per_second,
-        eta,
-    }
+    // Server numbers are data: no speed, a hostile one or an ETA past a year is `None`.
+    crate::numbers::download_progress(model, status, total)
 }
 
 fn job_failed(model: &str, status: &DownloadStatus) -> LmStudioError {

@@ -43,6 +43,7 @@ mod inference;
 mod listing;
 mod load;
 mod model_id;
+mod numbers;
 mod progress;
 mod readiness;
 #[cfg(test)]

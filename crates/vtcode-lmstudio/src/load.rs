@@ -233,7 +233,7 @@ impl LMStudioClient {
                 .filter(|id| !id.is_empty())
                 .unwrap_or_else(|| key.to_owned()),
             method: LoadMethod::Rest,
-            load_seconds: response.load_time_seconds,
+            load_seconds: crate::numbers::seconds(response.load_time_seconds),
         })
     }
 

@@ -1,13 +1,16 @@
 //! What is loaded right now ("resource monitoring"), and unloading.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
+use lmstudio_proto::lms::LmsLoadedModel;
 use lmstudio_proto::native::v1::{UnloadRequest, UnloadResponse};
 
 use crate::catalog::{ModelInfo, ModelKind};
 use crate::client::LMStudioClient;
 use crate::error::LmStudioError;
 use crate::model_id;
+use crate::numbers;
 use crate::server::{NativeApi, ServerKind};
 
 /// One loaded instance and what it costs.
@@ -46,16 +49,7 @@ impl LMStudioClient {
             && let Ok(lms) = self.lms()
         {
             match lms.ps().await {
-                Ok(loaded) => {
-                    for status in &mut statuses {
-                        if let Some(row) = loaded
-                            .iter()
-                            .find(|r| r.instance_id() == status.instance_id)
-                        {
-                            status.ttl = status.ttl.or(row.ttl_ms.map(Duration::from_millis));
-                        }
-                    }
-                }
+                Ok(loaded) => merge_lms_ttls(&mut statuses, &loaded),
                 Err(err) => tracing::debug!(error = %err, "lms ps failed; TTLs unknown"),
             }
         }
@@ -118,7 +112,23 @@ impl LMStudioClient {
     }
 }
 
-fn instance_statuses(model: &ModelInfo) -> Vec<LoadedModelStatus> {
+/// Fills TTLs the listing lacked from `lms ps --json` rows, matched by instance id (the first
+/// row of an id wins). Linear in the rows, however many `lms` prints.
+pub(crate) fn merge_lms_ttls(statuses: &mut [LoadedModelStatus], loaded: &[LmsLoadedModel]) {
+    let mut ttls: HashMap<&str, Option<Duration>> = HashMap::new();
+    for row in loaded {
+        ttls.entry(row.instance_id())
+            .or_insert_with(|| numbers::ttl_from_millis(row.ttl_ms));
+    }
+    for status in statuses {
+        if status.ttl.is_none() {
+            status.ttl = ttls.get(status.instance_id.as_str()).copied().flatten();
+        }
+    }
+}
+
+/// One status per loaded instance of `model`.
+pub(crate) fn instance_statuses(model: &ModelInfo) -> Vec<LoadedModelStatus> {
     model
         .loaded_instances
         .iter()

@@ -1,14 +1,14 @@
 //! The 0.4 management routes: `POST /api/v1/models/load`, `/unload`, `/download`, and
 //! `GET /api/v1/models/download/status/{job_id}`.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
 
 use super::catalog::ModelKind;
 use super::clock;
 use super::reply::{self, Resp};
-use super::state::{DownloadStart, Job, JobState, LoadSpec};
+use super::state::{DownloadStart, Job, JobState, LoadSpec, wall_after};
 use super::{Shared, lock};
 
 /// Parses a native request body, answering errors in the native object form.
@@ -182,8 +182,8 @@ pub(crate) fn job_json(job: &Job) -> Value {
         JobState::Downloading => {
             value["bytes_per_second"] = json!(job.speed);
             if job.speed > 0 {
-                let left = job.total.saturating_sub(job.downloaded) as f64 / job.speed as f64;
-                let eta = SystemTime::now() + Duration::from_secs_f64(left);
+                let left = job.total.saturating_sub(job.downloaded);
+                let eta = wall_after(SystemTime::now(), left, job.speed);
                 value["estimated_completion"] = json!(clock::iso8601(eta));
             }
         }

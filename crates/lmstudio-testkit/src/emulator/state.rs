@@ -3,6 +3,8 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
+use lmstudio_proto::numbers::duration_from_secs_f64;
+
 use super::builder::{EmulatorBuilder, Profile, ReasoningField, StreamFault};
 use super::catalog::CatalogModel;
 use super::clock;
@@ -382,18 +384,34 @@ impl State {
     }
 }
 
-fn instant_after(start: Instant, bytes: u64, speed: u64) -> Instant {
+/// How far ahead a time that cannot be represented is put instead (about a century).
+const FAR_AHEAD: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// How long `bytes` take at `speed` bytes per second (zero at speed 0); never panics, even for
+/// `u64::MAX` bytes at 1 B/s (the seconds are clamped to what a `Duration` holds).
+fn transfer_time(bytes: u64, speed: u64) -> Duration {
     if speed == 0 {
-        return start;
+        return Duration::ZERO;
     }
-    start + Duration::from_secs_f64(bytes as f64 / speed as f64)
+    duration_from_secs_f64(bytes as f64 / speed as f64).unwrap_or(Duration::MAX)
 }
 
-fn wall_after(start: SystemTime, bytes: u64, speed: u64) -> SystemTime {
-    if speed == 0 {
-        return start;
-    }
-    start + Duration::from_secs_f64(bytes as f64 / speed as f64)
+/// `start` plus the transfer time, clamped to [`FAR_AHEAD`] when it would overflow.
+fn instant_after(start: Instant, bytes: u64, speed: u64) -> Instant {
+    let wait = transfer_time(bytes, speed);
+    start
+        .checked_add(wait)
+        .or_else(|| start.checked_add(FAR_AHEAD))
+        .unwrap_or(start)
+}
+
+/// `start` plus the transfer time, clamped to [`FAR_AHEAD`] when it would overflow.
+pub(crate) fn wall_after(start: SystemTime, bytes: u64, speed: u64) -> SystemTime {
+    let wait = transfer_time(bytes, speed);
+    start
+        .checked_add(wait)
+        .or_else(|| start.checked_add(FAR_AHEAD))
+        .unwrap_or(start)
 }
 
 #[cfg(test)]
@@ -443,7 +461,7 @@ mod tests {
             panic!("expected a job");
         };
         let total = job.total;
-        let half = Duration::from_secs_f64(total as f64 / 2.0 / state.download_speed as f64);
+        let half = transfer_time(total / 2, state.download_speed);
         state.refresh(job.started + half);
         let now = state.job(&job.id).unwrap();
         assert_eq!(now.state, JobState::Downloading);
@@ -493,5 +511,17 @@ mod tests {
         assert_eq!(job.state, JobState::Failed);
         assert_eq!(job.downloaded, job.total / 2);
         assert!(!state.entries[0].downloaded);
+    }
+
+    #[test]
+    fn a_huge_download_at_one_byte_per_second_never_panics() {
+        // u64::MAX bytes at 1 B/s is 2^64 s: more than a Duration holds.
+        assert_eq!(transfer_time(u64::MAX, 1), Duration::MAX);
+        assert_eq!(transfer_time(u64::MAX, 0), Duration::ZERO);
+        let now = Instant::now();
+        assert!(instant_after(now, u64::MAX, 1) > now);
+        let wall = SystemTime::now();
+        assert!(wall_after(wall, u64::MAX, 1) > wall);
+        assert_eq!(wall_after(wall, 10, 0), wall);
     }
 }
