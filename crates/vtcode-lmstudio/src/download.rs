@@ -248,7 +248,7 @@ impl LMStudioClient {
         model: &str,
         reporter: &dyn ProgressReporter,
     ) -> Result<String, LmStudioError> {
-        let deadline = Instant::now() + self.inner.settings.index_wait;
+        let started = Instant::now();
         let mut announced = false;
         loop {
             self.invalidate_models();
@@ -260,7 +260,8 @@ impl LMStudioClient {
                 // `/v1/models` with JIT off never lists an unloaded model: trust the download.
                 return Ok(model.to_owned());
             }
-            if Instant::now() >= deadline {
+            // Elapsed time, not `now + wait`: a caller's `Duration::MAX` cannot overflow.
+            if started.elapsed() >= self.inner.settings.index_wait {
                 return Err(LmStudioError::DownloadFailed {
                     model: model.to_owned(),
                     detail: format!(
