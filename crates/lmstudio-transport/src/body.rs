@@ -6,7 +6,7 @@ use http::header::CONTENT_LENGTH;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use crate::error::{Error, chain_message};
+use crate::error::Error;
 
 /// Never reserve more than this up front, whatever `Content-Length` claims.
 const MAX_INITIAL_RESERVE: usize = 1024 * 1024;
@@ -46,10 +46,7 @@ pub(crate) async fn read_limited(
     let mut joined: Vec<u8> = Vec::new();
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| Error::Transport {
-            url: url.to_owned(),
-            message: chain_message(&e),
-        })?;
+        let frame = frame.map_err(|e| Error::broken(url, e))?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };

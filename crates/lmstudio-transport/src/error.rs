@@ -5,12 +5,16 @@ use std::fmt::Write as _;
 use std::io;
 use std::time::Duration;
 
+use http::StatusCode;
 use lmstudio_proto::error::ErrorEnvelope;
 
 use crate::endpoint::EndpointError;
 
 /// Longest body excerpt (in characters) kept in an error.
 pub const EXCERPT_CHARS: usize = 256;
+
+/// The cause of an error, kept for [`std::error::Error::source`].
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// Everything that can go wrong talking to a server.
 ///
@@ -28,6 +32,9 @@ pub enum Error {
     ConnectRefused {
         /// The URL requested.
         url: String,
+        /// The connector's error.
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// Resolving the host and opening the TCP connection took longer than the connect limit.
@@ -46,6 +53,9 @@ pub enum Error {
         url: String,
         /// What the operating system or resolver said.
         message: String,
+        /// The connector's error.
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// The server accepted the request but sent no response headers in time.
@@ -105,11 +115,14 @@ pub enum Error {
         /// The URL requested.
         url: String,
         /// The HTTP status of the response.
-        status: u16,
+        status: StatusCode,
         /// What the JSON parser said.
         message: String,
         /// The start of the body (at most [`EXCERPT_CHARS`] characters).
         excerpt: String,
+        /// The parser's error.
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// One server-sent event was not valid UTF-8 (the stream goes on after it).
@@ -123,7 +136,7 @@ pub enum Error {
     #[error("{url}: authentication rejected (HTTP {status}): {message}")]
     Auth {
         /// 401 or 403.
-        status: u16,
+        status: StatusCode,
         /// The URL requested.
         url: String,
         /// The server's own message.
@@ -135,7 +148,7 @@ pub enum Error {
     #[error("{url}: server error (HTTP {status}): {message}")]
     Server {
         /// The HTTP status (200 for an error inside a successful response or stream).
-        status: u16,
+        status: StatusCode,
         /// The URL requested.
         url: String,
         /// The server's own message, or an excerpt of a non-JSON body.
@@ -156,8 +169,11 @@ pub enum Error {
     Transport {
         /// The URL requested.
         url: String,
-        /// What went wrong.
+        /// What went wrong (the cause's messages, joined).
         message: String,
+        /// The underlying error (hyper's, the socket's), when there is one.
+        #[source]
+        source: Option<BoxError>,
     },
 
     /// The request could not be built (body serialization failed, invalid header, ...).
@@ -195,13 +211,49 @@ impl Error {
         )
     }
 
+    /// True when the server rejected the credentials (HTTP 401 or 403).
+    pub fn is_auth(&self) -> bool {
+        matches!(self, Self::Auth { .. })
+    }
+
     /// The HTTP status, for errors that come with a response.
-    pub fn status(&self) -> Option<u16> {
+    pub fn status(&self) -> Option<StatusCode> {
         match self {
             Self::Auth { status, .. }
             | Self::Server { status, .. }
             | Self::InvalidJson { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// The URL of the request that failed (`None` only for errors raised before there was
+    /// one: an endpoint that does not parse, a request that cannot be built).
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Self::InvalidEndpoint(_) | Self::Request { .. } => None,
+            Self::ConnectRefused { url, .. }
+            | Self::ConnectTimeout { url, .. }
+            | Self::Connect { url, .. }
+            | Self::ResponseHeadersTimeout { url, .. }
+            | Self::IdleTimeout { url, .. }
+            | Self::DeadlineExceeded { url, .. }
+            | Self::BodyTooLarge { url, .. }
+            | Self::SseEventTooLarge { url, .. }
+            | Self::InvalidJson { url, .. }
+            | Self::InvalidUtf8 { url }
+            | Self::Auth { url, .. }
+            | Self::Server { url, .. }
+            | Self::StreamEndedEarly { url }
+            | Self::Transport { url, .. } => Some(url),
+        }
+    }
+
+    /// A broken connection or body: `cause`'s messages, with `cause` kept as the source.
+    pub(crate) fn broken(url: &str, cause: impl StdError + Send + Sync + 'static) -> Self {
+        Self::Transport {
+            url: url.to_owned(),
+            message: chain_message(&cause),
+            source: Some(Box::new(cause)),
         }
     }
 
@@ -240,9 +292,9 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 ///
 /// 401/403 become [`Error::Auth`]; an `error` envelope (any status) or a non-2xx status become
 /// [`Error::Server`] with the server's message, or a bounded excerpt of a non-JSON body.
-pub(crate) fn error_from_response(status: u16, url: &str, body: &[u8]) -> Option<Error> {
+pub(crate) fn error_from_response(status: StatusCode, url: &str, body: &[u8]) -> Option<Error> {
     let envelope = ErrorEnvelope::from_slice(body);
-    let success = (200..300).contains(&status);
+    let success = status.is_success();
     if success && envelope.is_none() {
         return None;
     }
@@ -251,9 +303,8 @@ pub(crate) fn error_from_response(status: u16, url: &str, body: &[u8]) -> Option
         None => {
             let text = excerpt(body);
             if text.is_empty() {
-                http::StatusCode::from_u16(status)
-                    .ok()
-                    .and_then(|s| s.canonical_reason())
+                status
+                    .canonical_reason()
                     .unwrap_or("empty response body")
                     .to_owned()
             } else {
@@ -262,7 +313,7 @@ pub(crate) fn error_from_response(status: u16, url: &str, body: &[u8]) -> Option
         }
     };
     let url = url.to_owned();
-    if status == 401 || status == 403 {
+    if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
         return Some(Error::Auth {
             status,
             url,
@@ -322,34 +373,35 @@ fn io_kind(error: &(dyn StdError + 'static)) -> Option<io::ErrorKind> {
 
 /// Maps an error from the pooled client onto our kinds.
 pub(crate) fn from_client_error(
-    error: &hyper_util::client::legacy::Error,
+    error: hyper_util::client::legacy::Error,
     url: &str,
     connect_limit: Duration,
 ) -> Error {
     let url = url.to_owned();
     if error.is_connect() {
-        if chain(error).any(|e| e.is::<ConnectTimedOut>()) {
+        if chain(&error).any(|e| e.is::<ConnectTimedOut>()) {
             return Error::ConnectTimeout {
                 url,
                 limit: connect_limit,
             };
         }
-        return match io_kind(error) {
-            Some(io::ErrorKind::ConnectionRefused) => Error::ConnectRefused { url },
+        return match io_kind(&error) {
+            Some(io::ErrorKind::ConnectionRefused) => Error::ConnectRefused {
+                url,
+                source: Some(Box::new(error)),
+            },
             Some(io::ErrorKind::TimedOut) => Error::ConnectTimeout {
                 url,
                 limit: connect_limit,
             },
             _ => Error::Connect {
                 url,
-                message: connect_message(error),
+                message: connect_message(&error),
+                source: Some(Box::new(error)),
             },
         };
     }
-    Error::Transport {
-        url,
-        message: chain_message(error),
-    }
+    Error::broken(&url, error)
 }
 
 /// The connect error's chain without hyper-util's generic "client error (Connect)" prefix.
@@ -405,23 +457,31 @@ mod tests {
 
     #[test]
     fn response_errors_keep_the_server_message() {
-        let err = error_from_response(200, "u", br#"{"error":"Unexpected endpoint"}"#);
+        let err = error_from_response(StatusCode::OK, "u", br#"{"error":"Unexpected endpoint"}"#);
         assert!(
-            matches!(err, Some(Error::Server { status: 200, ref message, .. }) if message == "Unexpected endpoint")
+            matches!(err, Some(Error::Server { status: StatusCode::OK, ref message, .. }) if message == "Unexpected endpoint")
         );
-        let err = error_from_response(401, "u", br#"{"error":{"message":"Invalid API Key"}}"#);
+        let err = error_from_response(
+            StatusCode::UNAUTHORIZED,
+            "u",
+            br#"{"error":{"message":"Invalid API Key"}}"#,
+        );
         assert!(
-            matches!(err, Some(Error::Auth { status: 401, ref message, .. }) if message == "Invalid API Key")
+            matches!(err, Some(Error::Auth { status: StatusCode::UNAUTHORIZED, ref message, .. }) if message == "Invalid API Key")
         );
-        let err = error_from_response(500, "u", b"Internal Server Error");
+        let err = error_from_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "u",
+            b"Internal Server Error",
+        );
         assert!(
-            matches!(err, Some(Error::Server { status: 500, ref message, envelope: None, .. }) if message == "Internal Server Error")
+            matches!(err, Some(Error::Server { status: StatusCode::INTERNAL_SERVER_ERROR, ref message, envelope: None, .. }) if message == "Internal Server Error")
         );
-        let err = error_from_response(503, "u", b"");
+        let err = error_from_response(StatusCode::SERVICE_UNAVAILABLE, "u", b"");
         assert!(
             matches!(err, Some(Error::Server { ref message, .. }) if message == "Service Unavailable")
         );
-        assert!(error_from_response(200, "u", br#"{"data":[]}"#).is_none());
-        assert!(error_from_response(204, "u", b"").is_none());
+        assert!(error_from_response(StatusCode::OK, "u", br#"{"data":[]}"#).is_none());
+        assert!(error_from_response(StatusCode::NO_CONTENT, "u", b"").is_none());
     }
 }

@@ -46,7 +46,10 @@ mod stream;
 
 pub use client::{Client, ClientBuilder};
 pub use endpoint::{Endpoint, EndpointError};
-pub use error::{EXCERPT_CHARS, Error};
+pub use error::{BoxError, EXCERPT_CHARS, Error};
+/// Re-exported so callers can name [`http::StatusCode`] and header types without another
+/// dependency.
+pub use http;
 pub use limits::Limits;
 pub use pool::{POOL_IDLE_TIMEOUT, Pool};
 pub use request::{RawResponse, RequestBuilder};

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderName, USER_AGENT};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use serde::Serialize;
@@ -30,7 +30,7 @@ const AGENT: &str = concat!("lmstudio-transport/", env!("CARGO_PKG_VERSION"));
 #[derive(Clone, Debug)]
 pub struct RawResponse {
     /// The HTTP status code.
-    pub status: u16,
+    pub status: StatusCode,
     /// The response headers.
     pub headers: HeaderMap,
     /// The body, at most `max_body_bytes` long.
@@ -273,7 +273,7 @@ impl Prepared {
                     retried = true;
                     continue;
                 }
-                Ok(Err(e)) => from_client_error(&e, &self.url, self.limits.connect),
+                Ok(Err(e)) => from_client_error(e, &self.url, self.limits.connect),
                 Err(_) => Error::ResponseHeadersTimeout {
                     method: self.method.to_string(),
                     url: self.url.clone(),
@@ -286,7 +286,7 @@ impl Prepared {
     }
 
     /// Headers and the whole body, within the deadline.
-    async fn fetch(&self) -> Result<(u16, HeaderMap, Bytes), Error> {
+    async fn fetch(&self) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
         let started = Instant::now();
         let work = async {
             let response = self.send_head().await?;
@@ -298,7 +298,7 @@ impl Prepared {
                 &self.url,
             )
             .await?;
-            Ok((parts.status.as_u16(), parts.headers, bytes))
+            Ok((parts.status, parts.headers, bytes))
         };
         let result = match tokio::time::timeout(self.limits.deadline, work).await {
             Ok(result) => result,
@@ -310,7 +310,7 @@ impl Prepared {
         };
         match &result {
             Ok((status, _, body)) => tracing::debug!(
-                status,
+                status = status.as_u16(),
                 body_bytes = body.len(),
                 elapsed_ms = elapsed_ms(started),
                 "response complete"
@@ -323,7 +323,7 @@ impl Prepared {
     }
 
     /// Checks status and envelope, then decodes `T`.
-    fn decode<T: DeserializeOwned>(&self, status: u16, body: &[u8]) -> Result<T, Error> {
+    fn decode<T: DeserializeOwned>(&self, status: StatusCode, body: &[u8]) -> Result<T, Error> {
         if let Some(error) = error_from_response(status, &self.url, body) {
             return Err(error);
         }
@@ -337,13 +337,14 @@ impl Prepared {
             status,
             message: e.to_string(),
             excerpt: excerpt(body),
+            source: Some(Box::new(e)),
         })
     }
 
     async fn open_stream(self) -> Result<SseStream, Error> {
         let response = self.send_head().await?;
         let (parts, mut body) = response.into_parts();
-        let status = parts.status.as_u16();
+        let status = parts.status;
         let content_type = parts
             .headers
             .get(CONTENT_TYPE)
@@ -401,6 +402,7 @@ impl Prepared {
         };
         Err(
             error_from_response(status, &self.url, &bytes).unwrap_or_else(|| Error::Transport {
+                source: None,
                 message: format!(
                     "expected an event stream but the server sent `{content_type}`: {}",
                     excerpt(&bytes)
@@ -419,10 +421,7 @@ async fn first_bytes(body: &mut Incoming, url: &str, limit: usize) -> Result<Byt
         let Some(frame) = body.frame().await else {
             break;
         };
-        let frame = frame.map_err(|e| Error::Transport {
-            url: url.to_owned(),
-            message: chain_message(&e),
-        })?;
+        let frame = frame.map_err(|e| Error::broken(url, e))?;
         if let Ok(data) = frame.into_data() {
             if held.is_empty() && significant(&data).is_some() {
                 return Ok(data);

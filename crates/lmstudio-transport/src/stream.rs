@@ -10,13 +10,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use http::HeaderMap;
+use http::{HeaderMap, StatusCode};
 use hyper::body::{Body, Incoming};
 use lmstudio_proto::error::ErrorEnvelope;
 use serde::de::DeserializeOwned;
 use tokio::time::{Instant, Sleep};
 
-use crate::error::{Error, chain_message, excerpt};
+use crate::error::{Error, excerpt};
 use crate::sse::{SseDecoder, SseError, SseEvent, SseEventRef};
 
 /// Frames read in one poll without producing an event before yielding to the runtime.
@@ -36,7 +36,7 @@ pub struct SseStream {
     idle: Duration,
     sleep: Pin<Box<Sleep>>,
     url: String,
-    status: u16,
+    status: StatusCode,
     headers: HeaderMap,
     eof: bool,
     done: bool,
@@ -46,7 +46,7 @@ impl SseStream {
     pub(crate) fn new(
         body: Incoming,
         headers: HeaderMap,
-        status: u16,
+        status: StatusCode,
         url: String,
         idle: Duration,
         max_event_bytes: usize,
@@ -73,7 +73,7 @@ impl SseStream {
     }
 
     /// The HTTP status of the response (2xx).
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> StatusCode {
         self.status
     }
 
@@ -139,10 +139,7 @@ impl SseStream {
                 }
                 Poll::Ready(Some(Err(e))) => {
                     self.close();
-                    return Poll::Ready(Some(Err(Error::Transport {
-                        url: self.url.clone(),
-                        message: chain_message(&e),
-                    })));
+                    return Poll::Ready(Some(Err(Error::broken(&self.url, e))));
                 }
                 Poll::Ready(None) => {
                     self.eof = true;
@@ -281,6 +278,7 @@ impl<T: DeserializeOwned> JsonStream<T> {
                     status,
                     message,
                     excerpt,
+                    source: None,
                 },
             };
             return Poll::Ready(Some(Err(self.fail(error))));
@@ -288,7 +286,7 @@ impl<T: DeserializeOwned> JsonStream<T> {
     }
 
     /// The HTTP status of the response (2xx).
-    pub fn status(&self) -> u16 {
+    pub fn status(&self) -> StatusCode {
         self.inner.status
     }
 

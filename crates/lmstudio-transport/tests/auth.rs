@@ -3,6 +3,7 @@
 
 mod support;
 
+use lmstudio_transport::http::StatusCode;
 use lmstudio_transport::{Client, Endpoint, Error};
 use mockito::{Matcher, Server};
 
@@ -65,7 +66,7 @@ async fn unauthorized_keeps_the_server_message() {
         }
         other => panic!("expected Auth, got {other:?}"),
     }
-    assert_eq!(err.status(), Some(401));
+    assert_eq!(err.status(), Some(StatusCode::UNAUTHORIZED));
     assert!(!format!("{err:?} {err}").contains("SECRET"));
 }
 
@@ -90,7 +91,7 @@ async fn llama_cpp_401_and_a_403_are_auth_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Auth { status: 401, message, .. } if message == "Invalid API Key"),
+        matches!(&err, Error::Auth { status: StatusCode::UNAUTHORIZED, message, .. } if message == "Invalid API Key"),
         "{err:?}"
     );
     let err = client
@@ -98,13 +99,19 @@ async fn llama_cpp_401_and_a_403_are_auth_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Auth { status: 403, message, .. } if message == "forbidden by policy"),
+        matches!(&err, Error::Auth { status: StatusCode::FORBIDDEN, message, .. } if message == "forbidden by policy"),
         "{err:?}"
     );
     // A stream request rejected before it starts is an Auth error too.
     let err = client.post("/v1/chat/completions").send_events().await;
     assert!(
-        matches!(err, Err(Error::Auth { status: 401, .. })),
+        matches!(
+            err,
+            Err(Error::Auth {
+                status: StatusCode::UNAUTHORIZED,
+                ..
+            })
+        ),
         "{err:?}"
     );
 }

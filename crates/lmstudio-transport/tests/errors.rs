@@ -4,6 +4,7 @@
 mod support;
 
 use lmstudio_proto::error::{ErrorCode, ErrorField};
+use lmstudio_transport::http::StatusCode;
 use lmstudio_transport::{EXCERPT_CHARS, Error, Limits};
 use mockito::{Server, ServerGuard};
 
@@ -46,7 +47,7 @@ async fn ok_status_with_a_string_error_is_a_server_error() {
         }
         other => panic!("expected Server, got {other:?}"),
     }
-    assert_eq!(err.status(), Some(200));
+    assert_eq!(err.status(), Some(StatusCode::OK));
     assert!(err.to_string().contains("Unexpected endpoint or method"));
     assert!(!err.is_timeout() && !err.is_connect());
 }
@@ -79,7 +80,7 @@ async fn bad_request_with_the_string_form() {
     let body = support::data("lmstudio_error_missing_messages_400.json");
     let (_server, err) = answer(400, "application/json", body).await;
     assert!(
-        matches!(&err, Error::Server { status: 400, message, .. } if message == "'messages' field is required"),
+        matches!(&err, Error::Server { status: StatusCode::BAD_REQUEST, message, .. } if message == "'messages' field is required"),
         "{err:?}"
     );
 }
@@ -89,7 +90,7 @@ async fn unavailable_with_a_numeric_code() {
     let body = support::data("llama_server_loading_503.json");
     let (_server, err) = answer(503, "application/json; charset=utf-8", body).await;
     assert!(
-        matches!(&err, Error::Server { status: 503, message, envelope: Some(_), .. } if message == "Loading model"),
+        matches!(&err, Error::Server { status: StatusCode::SERVICE_UNAVAILABLE, message, envelope: Some(_), .. } if message == "Loading model"),
         "{err:?}"
     );
 }
@@ -99,7 +100,7 @@ async fn plain_text_error_bodies_become_the_message() {
     let body = support::data("llama_cpp_python_500.txt");
     let (_server, err) = answer(500, "text/plain; charset=utf-8", body).await;
     assert!(
-        matches!(&err, Error::Server { status: 500, message, envelope: None, .. } if message == "Internal Server Error"),
+        matches!(&err, Error::Server { status: StatusCode::INTERNAL_SERVER_ERROR, message, envelope: None, .. } if message == "Internal Server Error"),
         "{err:?}"
     );
 }
@@ -108,7 +109,7 @@ async fn plain_text_error_bodies_become_the_message() {
 async fn an_empty_error_body_uses_the_status_reason() {
     let (_server, err) = answer(502, "text/plain", Vec::new()).await;
     assert!(
-        matches!(&err, Error::Server { status: 502, message, .. } if message == "Bad Gateway"),
+        matches!(&err, Error::Server { status: StatusCode::BAD_GATEWAY, message, .. } if message == "Bad Gateway"),
         "{err:?}"
     );
 }
@@ -144,7 +145,7 @@ async fn invalid_json_keeps_a_bounded_excerpt() {
         }
         other => panic!("expected InvalidJson, got {other:?}"),
     }
-    assert_eq!(err.status(), Some(200));
+    assert_eq!(err.status(), Some(StatusCode::OK));
 
     let huge = format!("not json {}", "x".repeat(100_000));
     let (_server, err) = answer(200, "application/json", huge.into_bytes()).await;
@@ -171,7 +172,7 @@ async fn json_of_the_wrong_shape_is_invalid_json() {
     let client = support::client(&server.url(), Limits::default());
     let err = client.get_json::<Expected>("/v1/models").await.unwrap_err();
     assert!(
-        matches!(&err, Error::InvalidJson { status: 200, message, .. } if message.contains("invalid type")),
+        matches!(&err, Error::InvalidJson { status: StatusCode::OK, message, .. } if message.contains("invalid type")),
         "{err:?}"
     );
 }
@@ -181,7 +182,61 @@ async fn a_server_error_is_never_taken_for_a_json_error() {
     // A 500 whose body is not JSON at all must still be a Server error, not InvalidJson.
     let (_server, err) = answer(500, "application/json", b"<<<garbage>>>".to_vec()).await;
     assert!(
-        matches!(&err, Error::Server { status: 500, message, .. } if message == "<<<garbage>>>"),
+        matches!(&err, Error::Server { status: StatusCode::INTERNAL_SERVER_ERROR, message, .. } if message == "<<<garbage>>>"),
         "{err:?}"
+    );
+}
+
+/// Every error's sources, outermost first.
+fn sources(err: &Error) -> Vec<&(dyn std::error::Error + 'static)> {
+    std::iter::successors(std::error::Error::source(err), |e| e.source()).collect()
+}
+
+#[tokio::test]
+async fn causes_stay_reachable_through_source() {
+    // A refused connection keeps the operating system's error in its chain.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let err = support::client(&url, Limits::default())
+        .get_json::<serde_json::Value>("/v1/models")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ConnectRefused { .. }), "{err:?}");
+    let refused = sources(&err).into_iter().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    });
+    assert!(refused, "the io::Error is in the chain of {err:?}");
+
+    // A body that is not JSON keeps serde_json's error.
+    let (_server, err) = answer(200, "application/json", b"{not json".to_vec()).await;
+    assert!(matches!(err, Error::InvalidJson { .. }), "{err:?}");
+    assert!(
+        sources(&err)
+            .iter()
+            .any(|e| e.downcast_ref::<serde_json::Error>().is_some()),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), Some(StatusCode::OK));
+    assert!(err.url().is_some_and(|u| u.ends_with("/v1/models")));
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_body_keeps_hypers_error() {
+    let server =
+        lmstudio_testkit::fault::FaultServer::start(lmstudio_testkit::fault::Fault::ResetMidBody)
+            .await
+            .unwrap();
+    let err = support::client(&server.url(), Limits::default())
+        .get_json::<serde_json::Value>("/v1/models")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(
+        sources(&err)
+            .iter()
+            .any(|e| e.downcast_ref::<hyper::Error>().is_some()),
+        "hyper's error is the source of {err:?}"
     );
 }

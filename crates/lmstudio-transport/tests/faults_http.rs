@@ -4,6 +4,7 @@
 
 mod support;
 
+use lmstudio_transport::http::StatusCode;
 use std::time::Duration;
 
 use lmstudio_testkit::fault::{Fault, FaultServer, http_response};
@@ -153,7 +154,7 @@ async fn an_empty_200_body_where_an_object_is_expected_is_invalid_json() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::InvalidJson { status: 200, message, excerpt, .. } if message.contains("null") && excerpt.is_empty()),
+        matches!(&err, Error::InvalidJson { status: StatusCode::OK, message, excerpt, .. } if message.contains("null") && excerpt.is_empty()),
         "{err:?}"
     );
 }
@@ -173,7 +174,7 @@ async fn a_json_body_labelled_text_plain_is_still_decoded() {
     .await;
     let err = get_err(&server).await;
     assert!(
-        matches!(&err, Error::Server { status: 200, message, .. } if message == "Model is still loading"),
+        matches!(&err, Error::Server { status: StatusCode::OK, message, .. } if message == "Model is still loading"),
         "{err:?}"
     );
 }
@@ -186,7 +187,7 @@ async fn a_redirect_is_not_followed_and_is_a_server_error() {
     .await;
     let err = get_err(&server).await;
     assert!(
-        matches!(&err, Error::Server { status: 302, message, envelope: None, .. } if message == "Found"),
+        matches!(&err, Error::Server { status: StatusCode::FOUND, message, envelope: None, .. } if message == "Found"),
         "{err:?}"
     );
     assert_eq!(server.requests(), 1);
@@ -198,10 +199,10 @@ async fn too_many_requests_keeps_the_servers_message() {
     let server = raw(&http_response(429, "application/json", body)).await;
     let err = get_err(&server).await;
     assert!(
-        matches!(&err, Error::Server { status: 429, message, envelope: Some(_), .. } if message == "Too many concurrent requests"),
+        matches!(&err, Error::Server { status: StatusCode::TOO_MANY_REQUESTS, message, envelope: Some(_), .. } if message == "Too many concurrent requests"),
         "{err:?}"
     );
-    assert_eq!(err.status(), Some(429));
+    assert_eq!(err.status(), Some(StatusCode::TOO_MANY_REQUESTS));
 }
 
 #[tokio::test]
@@ -210,7 +211,7 @@ async fn an_error_object_without_a_message_falls_back_to_its_type() {
     let server = raw(&http_response(500, "application/json", body)).await;
     let err = get_err(&server).await;
     assert!(
-        matches!(&err, Error::Server { status: 500, message, .. } if message == "server_error"),
+        matches!(&err, Error::Server { status: StatusCode::INTERNAL_SERVER_ERROR, message, .. } if message == "server_error"),
         "{err:?}"
     );
 }

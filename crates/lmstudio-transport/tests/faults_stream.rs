@@ -5,6 +5,7 @@
 
 mod support;
 
+use lmstudio_transport::http::StatusCode;
 use std::time::Duration;
 
 use lmstudio_testkit::fault::{Fault, FaultServer, http_response};
@@ -79,7 +80,7 @@ async fn an_error_status_labelled_as_an_event_stream_is_a_server_error() {
     let body = br#"{"error":{"message":"Model crashed while loading","type":"server_error"}}"#;
     let err = open_error(http_response(500, "text/event-stream", body)).await;
     assert!(
-        matches!(&err, Error::Server { status: 500, message, .. } if message == "Model crashed while loading"),
+        matches!(&err, Error::Server { status: StatusCode::INTERNAL_SERVER_ERROR, message, .. } if message == "Model crashed while loading"),
         "{err:?}"
     );
 }
@@ -89,7 +90,7 @@ async fn an_unlabelled_error_body_where_events_were_expected_keeps_the_message()
     let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\n{\"error\":\"Model unloaded\"}";
     let err = open_error(raw.to_vec()).await;
     assert!(
-        matches!(&err, Error::Server { status: 200, message, .. } if message == "Model unloaded"),
+        matches!(&err, Error::Server { status: StatusCode::OK, message, .. } if message == "Model unloaded"),
         "{err:?}"
     );
 }

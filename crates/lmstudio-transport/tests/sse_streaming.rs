@@ -4,6 +4,7 @@
 
 mod support;
 
+use lmstudio_transport::http::StatusCode;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::time::Duration;
@@ -171,7 +172,7 @@ async fn an_error_string_mid_stream_is_a_server_error() {
     assert!(stream.next().await.unwrap().is_ok());
     let err = stream.next().await.unwrap().unwrap_err();
     assert!(
-        matches!(&err, Error::Server { status: 200, message, envelope: Some(_), .. } if message == "Model unloaded"),
+        matches!(&err, Error::Server { status: StatusCode::OK, message, envelope: Some(_), .. } if message == "Model unloaded"),
         "{err:?}"
     );
     assert!(stream.next().await.is_none());
@@ -255,7 +256,7 @@ async fn error_answers_instead_of_a_stream_keep_the_server_message() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Server { status: 200, message, .. } if message.starts_with("Unexpected endpoint")),
+        matches!(&err, Error::Server { status: StatusCode::OK, message, .. } if message.starts_with("Unexpected endpoint")),
         "{err:?}"
     );
     let err = client
@@ -265,7 +266,7 @@ async fn error_answers_instead_of_a_stream_keep_the_server_message() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Server { status: 400, message, .. } if message == "'messages' field is required"),
+        matches!(&err, Error::Server { status: StatusCode::BAD_REQUEST, message, .. } if message == "'messages' field is required"),
         "{err:?}"
     );
     // A JSON answer without an error where events were expected is a protocol error.

@@ -189,7 +189,7 @@ async fn a_closed_port_is_connect_refused() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, Error::ConnectRefused { url: u } if u == &format!("{url}/v1/models")),
+            matches!(&err, Error::ConnectRefused { url: u, .. } if u == &format!("{url}/v1/models")),
             "{host}: {err:?}"
         );
         assert!(err.is_connect() && !err.is_timeout());

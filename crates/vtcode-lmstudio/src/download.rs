@@ -90,6 +90,7 @@ impl LMStudioClient {
                     LmStudioError::Timeout {
                         operation: format!("downloading {model}"),
                         limit,
+                        source: None,
                     }
                 })??,
                 None => work.await?,
@@ -138,6 +139,7 @@ impl LMStudioClient {
                     "the download of {model} is {:?} but the response has no job_id to poll",
                     started.status
                 ),
+                source: None,
             });
         };
         let path = format!("/api/v1/models/download/status/{job_id}");
@@ -161,6 +163,7 @@ impl LMStudioClient {
                         return Err(LmStudioError::DownloadFailed {
                             model: model.to_owned(),
                             detail: format!("polling job {job_id} failed: {err}"),
+                            source: Some(std::sync::Arc::new(err)),
                         });
                     }
                     continue;
@@ -229,12 +232,13 @@ impl LMStudioClient {
                 .await
                 .map_err(|err| match err {
                     lmstudio_lms::LmsError::Failed {
-                        command,
-                        status,
-                        stderr_tail,
+                        ref command,
+                        ref status,
+                        ref stderr_tail,
                     } => LmStudioError::DownloadFailed {
                         model: model.to_owned(),
                         detail: format!("`{command}` exited with {status}; stderr:\n{stderr_tail}"),
+                        source: Some(std::sync::Arc::new(err)),
                     },
                     other => LmStudioError::from_lms(other),
                 })?;
@@ -269,6 +273,7 @@ impl LMStudioClient {
                         catalog.source,
                         self.inner.settings.index_wait.as_secs()
                     ),
+                    source: None,
                 });
             }
             if !announced {
@@ -290,10 +295,14 @@ impl LMStudioClient {
     fn map_download_error(&self, model: &str, err: lmstudio_transport::Error) -> LmStudioError {
         match self.map_http(err) {
             LmStudioError::Server {
-                status, message, ..
+                status,
+                message,
+                source,
+                ..
             } => LmStudioError::DownloadFailed {
                 model: model.to_owned(),
-                detail: format!("the server refused (HTTP {status}): {message}"),
+                detail: format!("the server refused (HTTP {}): {message}", status.as_u16()),
+                source,
             },
             other => other,
         }
@@ -318,5 +327,6 @@ fn job_failed(model: &str, status: &DownloadStatus) -> LmStudioError {
     LmStudioError::DownloadFailed {
         model: model.to_owned(),
         detail: format!("job {job}: {detail}"),
+        source: None,
     }
 }

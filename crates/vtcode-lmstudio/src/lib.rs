@@ -63,7 +63,7 @@ pub use catalog::{
 };
 pub use client::LMStudioClient;
 pub use download::DownloadOutcome;
-pub use error::{LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE};
+pub use error::{ErrorSource, LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE};
 pub use inference::{ChatStream, ChatStreamSummary};
 pub use load::{LoadMethod, LoadOptions, LoadOutcome};
 pub use progress::{
@@ -81,6 +81,8 @@ pub use lmstudio_proto as proto;
 /// [`LMStudioClientBuilder::limits`] takes its `Limits`.
 pub use lmstudio_transport as transport;
 pub use lmstudio_transport::Limits;
+/// Re-exported so callers can name [`http::StatusCode`] (see [`LmStudioError::status`]).
+pub use lmstudio_transport::http;
 pub use vtcode_config::PreloadMode;
 
 // The README's examples compile as doctests, so the quick start cannot drift from the API.

@@ -69,6 +69,7 @@ impl LMStudioClient {
             .ok_or_else(|| LmStudioError::Transport {
                 url: self.base_url().to_owned(),
                 message: "the server kind could not be detected".to_owned(),
+                source: None,
             })
     }
 

@@ -4,6 +4,8 @@
 use std::fmt;
 
 use crate::catalog::CatalogSource;
+use lmstudio_transport::http::StatusCode;
+
 use crate::error::LmStudioError;
 
 /// Which native LM Studio API the server speaks.
@@ -92,8 +94,8 @@ pub(crate) fn is_missing_route(err: &LmStudioError) -> bool {
         LmStudioError::Server {
             status, message, ..
         } => {
-            matches!(status, 404 | 405 | 501)
-                || (*status == 200 && message.starts_with("Unexpected endpoint"))
+            matches!(status.as_u16(), 404 | 405 | 501)
+                || (*status == StatusCode::OK && message.starts_with("Unexpected endpoint"))
         }
         LmStudioError::InvalidJson { .. } => true,
         _ => false,
@@ -106,9 +108,10 @@ mod tests {
 
     fn server(status: u16, message: &str) -> LmStudioError {
         LmStudioError::Server {
-            status,
+            status: StatusCode::from_u16(status).expect("a valid status"),
             url: "http://h/api/v1/models".into(),
             message: message.into(),
+            source: None,
         }
     }
 

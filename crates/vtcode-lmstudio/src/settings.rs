@@ -101,6 +101,7 @@ impl Settings {
         ErrorContext {
             token_env: &self.token_env,
             token_sent: self.token.is_some(),
+            base_url: self.endpoint.root(),
         }
     }
 

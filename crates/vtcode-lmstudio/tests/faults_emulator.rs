@@ -6,6 +6,7 @@
 
 use std::io::ErrorKind;
 use std::time::Duration;
+use vtcode_lmstudio::http::StatusCode;
 
 use lmstudio_testkit::{CatalogModel, Emulator, EmulatorBuilder, Profile};
 use vtcode_config::{PreloadMode, VTCodeConfig};
@@ -135,7 +136,7 @@ async fn downloading_a_model_the_server_does_not_know_is_download_failed() {
         .await
         .unwrap_err();
     match &err {
-        LmStudioError::DownloadFailed { model, detail } => {
+        LmStudioError::DownloadFailed { model, detail, .. } => {
             assert_eq!(model, "no/such-model");
             assert!(detail.contains("HTTP 404"), "{detail}");
         }
@@ -200,7 +201,7 @@ async fn unknown_routes_on_the_0_3_profile_are_200_errors_and_detection_falls_ba
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, lmstudio_transport::Error::Server { status: 200, message, .. } if message == "Unexpected endpoint or method. (GET /api/v1/models)"),
+        matches!(&err, lmstudio_transport::Error::Server { status: StatusCode::OK, message, .. } if message == "Unexpected endpoint or method. (GET /api/v1/models)"),
         "{err:?}"
     );
     // The facade takes that answer for a missing route and lists from /api/v0.
@@ -254,7 +255,7 @@ async fn chat_with_jit_off_and_nothing_loaded_is_a_server_error() {
     let client = client_with(&config_for(&emulator));
     let err = client.chat(chat("hi")).await.unwrap_err();
     assert!(
-        matches!(&err, LmStudioError::Server { status: 404, message, .. } if message.starts_with("No models loaded.")),
+        matches!(&err, LmStudioError::Server { status: StatusCode::NOT_FOUND, message, .. } if message.starts_with("No models loaded.")),
         "{err:?}"
     );
     assert!(!err.is_not_responding());
@@ -266,7 +267,7 @@ async fn a_prompt_longer_than_the_context_is_a_server_error() {
     let client = client_with(&config_for(&emulator));
     let err = client.chat(chat(&"word ".repeat(5000))).await.unwrap_err();
     assert!(
-        matches!(&err, LmStudioError::Server { status: 400, message, .. } if message.contains("greater than the context length")),
+        matches!(&err, LmStudioError::Server { status: StatusCode::BAD_REQUEST, message, .. } if message.contains("greater than the context length")),
         "{err:?}"
     );
 }

@@ -7,6 +7,7 @@ mod support;
 
 use std::io::ErrorKind;
 use std::time::Duration;
+use vtcode_lmstudio::http::StatusCode;
 
 use lmstudio_testkit::fault::{Fault, FaultServer, http_response};
 use support::{config_for, typed};
@@ -179,7 +180,9 @@ async fn a_chat_stream_that_stalls_mid_answer_is_timed_out() {
     assert_eq!(first.choices[0].delta.content.as_deref(), Some("Hel"));
     let err = stream.next().await.expect("an error").unwrap_err();
     match &err {
-        LmStudioError::Timeout { operation, limit } => {
+        LmStudioError::Timeout {
+            operation, limit, ..
+        } => {
             assert!(
                 operation.starts_with("waiting for more data from "),
                 "{operation}"
@@ -207,7 +210,7 @@ async fn a_stream_request_refused_with_400_keeps_the_servers_message() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, LmStudioError::Server { status: 400, message, .. } if message == "'messages' field is required"),
+        matches!(&err, LmStudioError::Server { status: StatusCode::BAD_REQUEST, message, .. } if message == "'messages' field is required"),
         "{err:?}"
     );
     let err = std::io::Error::from(err);

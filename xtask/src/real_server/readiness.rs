@@ -196,7 +196,9 @@ async fn server_error(url: &str) -> CheckResult {
     else {
         return Err(format!("expected LmStudioError::Server, got {err:?}"));
     };
-    ensure((400..600).contains(status), || format!("status {status}"))?;
+    ensure((400..600).contains(&status.as_u16()), || {
+        format!("status {status}")
+    })?;
     ensure(message.contains("image"), || {
         format!("the server's message was lost: {message:?}")
     })?;
