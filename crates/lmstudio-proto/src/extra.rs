@@ -129,7 +129,7 @@ mod tests {
     fn unknown_fields_land_in_extra_and_round_trip() {
         let text = r#"{"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"hi","x-delta":1},"finish_reason":null,"x-choice":[1,2]}],"timings":{"n":3}}"#;
         let chunk: ChatCompletionChunk = serde_json::from_str(text).unwrap();
-        assert_eq!(chunk.content(), Some("hi"));
+        assert_eq!(chunk.content().as_deref(), Some("hi"));
         assert_eq!(chunk.extra["timings"]["n"], 3);
         assert_eq!(chunk.choices[0].extra["x-choice"][1], 2);
         assert_eq!(chunk.choices[0].delta.extra["x-delta"], 1);
