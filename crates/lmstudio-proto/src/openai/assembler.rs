@@ -204,6 +204,7 @@ impl PartialCall {
                 name: self.name,
                 arguments: self.arguments,
             },
+            extra: serde_json::Map::new(),
         }
     }
 }

@@ -145,6 +145,10 @@ pub struct ToolCall {
     /// The function and its arguments.
     #[serde(default, deserialize_with = "null_as_default")]
     pub function: FunctionCall,
+    /// Fields this crate does not model (Mistral, DeepSeek, Ollama and OpenRouter repeat the
+    /// stream's `index` in whole responses), kept so they round-trip.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl ToolCall {
@@ -161,6 +165,7 @@ impl ToolCall {
                 name: name.into(),
                 arguments: arguments.into(),
             },
+            extra: Map::new(),
         }
     }
 
