@@ -5,9 +5,10 @@
 //! On the streaming hot path, where every chunk nests three such structs, that doubled the
 //! decoding cost. [`deserialize_with_extra!`] reads the fields straight from the input instead:
 //! known keys into their fields, every other key into `extra` as a `serde_json::Value`. The
-//! behaviour matches the derive: missing fields take their `Default` (or are an error when
-//! marked `required`), `null` is only accepted where the field type accepts it, and a repeated
-//! key is an error. `Serialize` stays derived (flattening on output costs nothing extra).
+//! behaviour matches the derived types of this crate: missing fields take their `Default` (or
+//! are an error when marked `required`), `null` reads as the field's `Default` too (see
+//! [`crate::nullable`]), and a repeated key is an error. `Serialize` stays derived (flattening
+//! on output costs nothing extra).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -44,7 +45,9 @@ macro_rules! deserialize_with_extra {
                                     if $field.is_some() {
                                         return Err(::serde::de::Error::duplicate_field($key));
                                     }
-                                    $field = Some(map.next_value()?);
+                                    $field = Some(
+                                        map.next_value::<$crate::nullable::OrDefault<_>>()?.0,
+                                    );
                                 } )+
                                 _ => {
                                     let value: ::serde_json::Value = map.next_value()?;
@@ -126,7 +129,7 @@ mod tests {
     fn unknown_fields_land_in_extra_and_round_trip() {
         let text = r#"{"id":"c","model":"m","choices":[{"index":0,"delta":{"content":"hi","x-delta":1},"finish_reason":null,"x-choice":[1,2]}],"timings":{"n":3}}"#;
         let chunk: ChatCompletionChunk = serde_json::from_str(text).unwrap();
-        assert_eq!(chunk.content(), Some("hi"));
+        assert_eq!(chunk.content().as_deref(), Some("hi"));
         assert_eq!(chunk.extra["timings"]["n"], 3);
         assert_eq!(chunk.choices[0].extra["x-choice"][1], 2);
         assert_eq!(chunk.choices[0].delta.extra["x-delta"], 1);
@@ -144,14 +147,18 @@ mod tests {
     }
 
     #[test]
-    fn null_only_where_the_type_allows_it() {
+    fn null_reads_as_the_default_and_a_required_key_stays_required() {
         let choice: ChunkChoice =
-            serde_json::from_str(r#"{"finish_reason":null,"logprobs":null}"#).unwrap();
-        assert_eq!(choice.finish_reason, None);
+            serde_json::from_str(r#"{"finish_reason":null,"logprobs":null,"index":null}"#).unwrap();
+        assert_eq!(choice, ChunkChoice::default());
         let choice: ChunkChoice = serde_json::from_str(r#"{"finish_reason":"stop"}"#).unwrap();
         assert_eq!(choice.finish_reason, Some(FinishReason::Stop));
-        let err = serde_json::from_str::<Usage>(r#"{"prompt_tokens":null}"#).unwrap_err();
-        assert!(err.to_string().contains("invalid type: null"), "{err}");
+        let usage: Usage = serde_json::from_str(r#"{"prompt_tokens":null}"#).unwrap();
+        assert_eq!(usage.prompt_tokens, 0);
+        let chunk: ChatCompletionChunk = serde_json::from_str(r#"{"choices":null}"#).unwrap();
+        assert!(chunk.choices.is_empty());
+        let err = serde_json::from_str::<Usage>(r#"{"prompt_tokens":"x"}"#).unwrap_err();
+        assert!(err.to_string().contains("invalid type"), "{err}");
     }
 
     #[test]

@@ -14,6 +14,10 @@
 //! Conventions every type follows:
 //! - enums that servers extend carry an `Other(String)` fallback that round-trips;
 //! - unknown fields never fail a parse; requests and main responses keep them in `extra`;
+//! - `null` in a response reads as if the key were absent (`None`, empty, zero), so the
+//!   `"tool_calls": null` or `"role": null` other servers send never fail a parse;
+//! - assistant content (`message.content`, `delta.content`) is a string or an array of parts
+//!   (text, thinking, refusal, ...): read it with `text()` and `reasoning()`;
 //! - optional request fields are skipped when unset, so minimal requests stay minimal.
 //!
 //! ```
@@ -30,6 +34,7 @@
 mod macros;
 #[macro_use]
 mod extra;
+mod nullable;
 mod tagged;
 
 pub mod error;

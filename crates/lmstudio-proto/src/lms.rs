@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::nullable::null_as_default;
+
 open_enum! {
     /// The kind of model `lms` reports in `type`.
     pub enum LmsModelType {
@@ -84,7 +86,11 @@ pub struct LmsModel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantization: Option<LmsQuantization>,
     /// Variant keys (`key@quant`), when the model has variants.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub variants: Vec<String>,
     /// The variant `lms load <key>` picks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -157,7 +163,7 @@ impl LmsLoadedModel {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct LmsServerStatus {
     /// Whether the HTTP server answers.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub running: bool,
     /// The server's port; absent when the server was never started.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -161,7 +161,10 @@ fn reasoning_content_response_with_empty_stats() {
         "thirdparty_chat_completion_reasoning_content",
         include_str!("data/lmstudio/thirdparty_chat_completion_reasoning_content.json"),
     );
-    assert_eq!(response.text(), Some("Hello! How can I help you today?"));
+    assert_eq!(
+        response.text().as_deref(),
+        Some("Hello! How can I help you today?")
+    );
     let message = &response.choices[0].message;
     assert_eq!(message.reasoning_content.as_deref(), Some(""));
     assert_eq!(

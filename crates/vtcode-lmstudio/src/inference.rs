@@ -191,16 +191,11 @@ impl ChatStream {
             summary.usage = Some(usage.clone());
         }
         for choice in &chunk.choices {
-            if let Some(text) = &choice.delta.content {
-                summary.content.push_str(text);
+            if let Some(text) = choice.delta.text() {
+                summary.content.push_str(&text);
             }
-            if let Some(text) = choice
-                .delta
-                .reasoning
-                .as_ref()
-                .or(choice.delta.reasoning_content.as_ref())
-            {
-                summary.reasoning.push_str(text);
+            if let Some(text) = choice.delta.reasoning() {
+                summary.reasoning.push_str(&text);
             }
             if let Some(reason) = &choice.finish_reason {
                 summary.finish_reason = Some(reason.clone());

@@ -177,7 +177,7 @@ async fn a_chat_stream_that_stalls_mid_answer_is_timed_out() {
     let client = client(&short_config(&server.url()));
     let mut stream = client.chat_stream(chat_request()).await.unwrap();
     let first = stream.next().await.unwrap().unwrap();
-    assert_eq!(first.choices[0].delta.content.as_deref(), Some("Hel"));
+    assert_eq!(first.choices[0].delta.text().as_deref(), Some("Hel"));
     let err = stream.next().await.expect("an error").unwrap_err();
     match &err {
         LmStudioError::Timeout {

@@ -76,7 +76,7 @@ async fn llama_cpp_stream_yields_every_chunk_then_usage() {
             );
         }
         for choice in &chunk.choices {
-            content.push_str(choice.delta.content.as_deref().unwrap_or_default());
+            content.push_str(&choice.delta.text().unwrap_or_default());
         }
     }
     // Every `data:` line except `[DONE]` is a chunk.

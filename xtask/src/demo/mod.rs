@@ -260,12 +260,8 @@ async fn stream_chat(client: &LMStudioClient, args: &DemoArgs) -> Result<ChatFig
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| format!("\nchat stream failed: {e}"))?;
         for choice in &chunk.choices {
-            let reasoning = choice
-                .delta
-                .reasoning
-                .as_deref()
-                .or(choice.delta.reasoning_content.as_deref());
-            let text = match (reasoning, choice.delta.content.as_deref()) {
+            let (reasoning, content) = (choice.delta.reasoning(), choice.delta.text());
+            let text = match (reasoning.as_deref(), content.as_deref()) {
                 (Some(thought), _) if !thought.is_empty() => {
                     if !in_reasoning {
                         print!("(thinking) ");

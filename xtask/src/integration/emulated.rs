@@ -414,7 +414,7 @@ async fn chat(profile: Profile, jit: bool) -> CheckResult {
         .chat(chat_request("Name three prime numbers."))
         .await
         .map_err(|e| failed("chat", e))?;
-    let text = whole.text().unwrap_or_default().to_owned();
+    let text = whole.text().unwrap_or_default().into_owned();
     ensure(!text.is_empty(), || "empty answer".into())?;
     let summary = client
         .chat_stream(chat_request("Name three prime numbers."))

@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::nullable::null_as_default;
+
 use crate::openai::ObjectKind;
 
 open_enum! {
@@ -38,7 +40,9 @@ pub struct ModelsResponse {
     /// `list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectKind>,
-    /// The downloaded models (required: an `{"error":...}` body must not read as "none").
+    /// The downloaded models (the key is required: an `{"error":...}` body must not read as
+    /// "none"; `null` reads as none).
+    #[serde(deserialize_with = "null_as_default")]
     pub data: Vec<Model>,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -79,7 +83,11 @@ pub struct Model {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub loaded_context_length: Option<u64>,
     /// Capabilities such as `tool_use` (0.3.16+).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub capabilities: Vec<String>,
     /// Fields this crate does not model.
     #[serde(flatten)]

@@ -1,10 +1,13 @@
-//! Assembles streamed tool-call fragments into whole [`ToolCall`]s.
+//! Assembles streamed tool-call fragments into whole [`ToolCall`]s (and collects the text and
+//! reasoning of the stream).
 
 use super::chunk::{ChatCompletionChunk, ChatDelta, ToolCallDelta};
 use super::tools::{ToolCall, ToolType};
 
 /// Collects tool-call fragments from stream chunks and yields whole calls, in the order they
-/// started.
+/// started. It also collects choice 0's text ([`ChatDelta::text`]) and reasoning
+/// ([`ChatDelta::reasoning`]), so a stream whose content arrives as parts (Mistral's thinking
+/// parts) reads like any other.
 ///
 /// Tolerates what real servers do: a missing `index` (the fragment continues the last call
 /// unless it carries a new `id`, or names a different function), `type` arriving late or
@@ -31,6 +34,8 @@ use super::tools::{ToolCall, ToolType};
 #[derive(Debug, Clone, Default)]
 pub struct ToolCallAssembler {
     calls: Vec<PartialCall>,
+    text: String,
+    reasoning: String,
 }
 
 #[derive(Debug, Clone)]
@@ -49,17 +54,22 @@ impl ToolCallAssembler {
         Self::default()
     }
 
-    /// Feeds every tool-call fragment of a chunk (all choices).
+    /// Feeds every tool-call fragment of a chunk (all choices), and choice 0's text and
+    /// reasoning.
     pub fn push_chunk(&mut self, chunk: &ChatCompletionChunk) {
         for choice in &chunk.choices {
+            if choice.index == 0 {
+                self.collect(&choice.delta);
+            }
             for fragment in &choice.delta.tool_calls {
                 self.push(choice.index, fragment);
             }
         }
     }
 
-    /// Feeds the tool-call fragments of one delta (of choice 0).
+    /// Feeds one delta (of choice 0): its tool-call fragments, text and reasoning.
     pub fn push_delta(&mut self, delta: &ChatDelta) {
+        self.collect(delta);
         for fragment in &delta.tool_calls {
             self.push(0, fragment);
         }
@@ -70,9 +80,29 @@ impl ToolCallAssembler {
         self.push(0, fragment);
     }
 
-    /// Whether no fragment has been fed yet.
+    /// Whether no tool-call fragment has been fed yet.
     pub fn is_empty(&self) -> bool {
         self.calls.is_empty()
+    }
+
+    /// Choice 0's text so far (text fragments and text parts, in order).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Choice 0's reasoning so far (`reasoning` / `reasoning_content` fragments and thinking
+    /// parts, in order).
+    pub fn reasoning(&self) -> &str {
+        &self.reasoning
+    }
+
+    fn collect(&mut self, delta: &ChatDelta) {
+        if let Some(text) = delta.text() {
+            self.text.push_str(&text);
+        }
+        if let Some(reasoning) = delta.reasoning() {
+            self.reasoning.push_str(&reasoning);
+        }
     }
 
     /// How many calls have started.
@@ -174,6 +204,7 @@ impl PartialCall {
                 name: self.name,
                 arguments: self.arguments,
             },
+            extra: serde_json::Map::new(),
         }
     }
 }

@@ -1,10 +1,12 @@
 //! `POST /v1/chat/completions` with `stream: true`: one `data:` chunk of the SSE stream.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::ObjectKind;
-use super::message::Role;
+use super::message::{MessageContent, Role, join};
 use super::response::FinishReason;
 use super::tools::ToolType;
 use super::usage::Usage;
@@ -29,8 +31,8 @@ pub struct ChatCompletionChunk {
     /// A build fingerprint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_fingerprint: Option<String>,
-    /// The deltas (empty on the usage chunk; required, so an `{"error":...}` event never
-    /// reads as an empty chunk).
+    /// The deltas (empty on the usage chunk). The key is required, so an `{"error":...}` event
+    /// never reads as an empty chunk; `null` reads as none.
     pub choices: Vec<ChunkChoice>,
     /// Token counts (usage chunk only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,9 +48,14 @@ impl ChatCompletionChunk {
         self.choices.is_empty() && self.usage.is_some()
     }
 
-    /// The first choice's content fragment.
-    pub fn content(&self) -> Option<&str> {
-        self.choices.first()?.delta.content.as_deref()
+    /// The first choice's text fragment (see [`ChatDelta::text`]).
+    pub fn content(&self) -> Option<Cow<'_, str>> {
+        self.choices.first()?.delta.text()
+    }
+
+    /// The first choice's reasoning fragment (see [`ChatDelta::reasoning`]).
+    pub fn reasoning(&self) -> Option<Cow<'_, str>> {
+        self.choices.first()?.delta.reasoning()
     }
 
     /// The first choice's finish reason, on the chunk that ends it.
@@ -77,16 +84,19 @@ pub struct ChunkChoice {
     pub extra: Map<String, Value>,
 }
 
-/// What a chunk adds to a choice's message. Every field is optional; `content: null` (as
-/// llama.cpp sends on the first chunk) reads as `None`.
+/// What a chunk adds to a choice's message. Every field is optional, and `null` reads as
+/// absent: `content: null` (llama.cpp's first chunk), `role: null` and `tool_calls: null`
+/// (SGLang, on every chunk). `content` may be an array of parts (Mistral's reasoning models
+/// stream `[{"type":"thinking","thinking":[{"type":"text","text":...}]}]`): read the fragments
+/// with [`text`](Self::text) and [`reasoning`](Self::reasoning).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct ChatDelta {
     /// The role (first chunk only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
-    /// A content fragment.
+    /// A content fragment: a string, or content parts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
+    pub content: Option<MessageContent>,
     /// A reasoning fragment (gpt-oss style).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
@@ -103,7 +113,27 @@ pub struct ChatDelta {
 }
 
 impl ChatDelta {
-    /// The reasoning fragment from `reasoning`, else `reasoning_content`.
+    /// The text fragment: the content string, or its text parts joined (thinking and refusal
+    /// parts left out). `None` when the delta has no content; may be empty.
+    pub fn text(&self) -> Option<Cow<'_, str>> {
+        self.content.as_ref().map(MessageContent::text)
+    }
+
+    /// The whole reasoning fragment: the `reasoning` field, else `reasoning_content` (the
+    /// first that is not empty; servers that send both repeat the same text), then the
+    /// content's thinking parts. `None` when the delta has no reasoning (or it is empty).
+    pub fn reasoning(&self) -> Option<Cow<'_, str>> {
+        let field = [&self.reasoning, &self.reasoning_content]
+            .into_iter()
+            .filter_map(|r| r.as_deref())
+            .find(|r| !r.is_empty());
+        let parts = self.content.as_ref().map(MessageContent::reasoning);
+        let joined = join(field.map(Cow::Borrowed).into_iter().chain(parts));
+        (!joined.is_empty()).then_some(joined)
+    }
+
+    /// The reasoning fragment from the `reasoning` field, else `reasoning_content` (thinking
+    /// parts of the content are left out: see [`reasoning`](Self::reasoning)).
     pub fn reasoning_text(&self) -> Option<&str> {
         self.reasoning
             .as_deref()

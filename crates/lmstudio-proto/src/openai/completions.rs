@@ -7,6 +7,7 @@ use super::ObjectKind;
 use super::request::{StopSequences, StreamOptions};
 use super::response::FinishReason;
 use super::usage::{Stats, Usage};
+use crate::nullable::null_as_default;
 
 /// `POST /v1/completions`. Unset fields are not sent.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -105,7 +106,7 @@ impl From<Vec<String>> for Prompt {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CompletionResponse {
     /// The completion id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub id: String,
     /// `text_completion`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -114,9 +115,10 @@ pub struct CompletionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<u64>,
     /// The model that answered.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub model: String,
-    /// The continuations (required).
+    /// The continuations (the key is required; `null` reads as none).
+    #[serde(deserialize_with = "null_as_default")]
     pub choices: Vec<CompletionChoice>,
     /// Token counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,10 +145,10 @@ impl CompletionResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CompletionChoice {
     /// The choice's position.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub index: u32,
     /// The generated text (a fragment, when streamed).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub text: String,
     /// Why generation stopped (always serialized, `null` when unknown).
     #[serde(default)]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::ObjectKind;
+use crate::nullable::null_as_default;
 
 /// `POST /v1/embeddings`. Unset fields are not sent.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -87,10 +88,11 @@ pub struct EmbeddingResponse {
     /// `list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectKind>,
-    /// The vectors (required).
+    /// The vectors (the key is required; `null` reads as none).
+    #[serde(deserialize_with = "null_as_default")]
     pub data: Vec<Embedding>,
     /// The model that answered (LM Studio may add the `@quant` variant).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub model: String,
     /// Token counts (LM Studio may report zeros).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -116,11 +118,11 @@ pub struct Embedding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectKind>,
     /// The vector. A value outside `f32`'s range is an error (it would otherwise become an
-    /// infinity, which JSON cannot carry).
+    /// infinity, which JSON cannot carry). The key is required; `null` reads as empty.
     #[serde(deserialize_with = "finite_f32_vector")]
     pub embedding: Vec<f32>,
     /// The input this vector belongs to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub index: u32,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -131,17 +133,17 @@ pub struct Embedding {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EmbeddingUsage {
     /// Input tokens.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub prompt_tokens: u64,
     /// Input tokens (again).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub total_tokens: u64,
     /// Fields this crate does not model.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// Reads an array of numbers as `f32`s, refusing values that do not fit.
+/// Reads an array of numbers as `f32`s, refusing values that do not fit; `null` as empty.
 fn finite_f32_vector<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
     struct VectorVisitor;
 
@@ -150,6 +152,10 @@ fn finite_f32_vector<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("an array of numbers")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Vec<f32>, E> {
+            Ok(Vec::new())
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<f32>, A::Error> {
@@ -168,7 +174,7 @@ fn finite_f32_vector<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f
         }
     }
 
-    deserializer.deserialize_seq(VectorVisitor)
+    deserializer.deserialize_any(VectorVisitor)
 }
 
 #[cfg(test)]

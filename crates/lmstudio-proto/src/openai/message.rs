@@ -1,13 +1,15 @@
-//! Chat messages: roles, text or content-part arrays (text and images).
+//! Chat messages: roles, text or content-part arrays (text, images, thinking, refusals).
 
 use std::borrow::Cow;
+use std::fmt;
 
-use serde::de::Error as _;
+use serde::de::{self, Error as _, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::response::AssistantMessage;
 use super::tools::ToolCall;
+use crate::nullable::null_as_default;
 use crate::tagged::{Tagged, from_fields, tag_of};
 
 open_enum! {
@@ -109,11 +111,12 @@ impl ChatMessage {
 }
 
 impl From<AssistantMessage> for ChatMessage {
-    /// The answer as a message to append to the history (reasoning is left out).
+    /// The answer as a message to append to the history (reasoning is left out: the
+    /// `reasoning` fields and any thinking parts of the content).
     fn from(message: AssistantMessage) -> Self {
         Self {
             role: message.role,
-            content: message.content.map(MessageContent::Text),
+            content: message.content.and_then(MessageContent::without_reasoning),
             name: None,
             tool_calls: (!message.tool_calls.is_empty()).then_some(message.tool_calls),
             tool_call_id: None,
@@ -123,32 +126,100 @@ impl From<AssistantMessage> for ChatMessage {
 }
 
 /// A message's content: a string, or an array of parts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Requests use parts for images; answers from some servers use them too (Mistral's reasoning
+/// models answer `[{"type":"thinking",...},{"type":"text",...}]`). Read the answer with
+/// [`text`](Self::text) and the thinking with [`reasoning`](Self::reasoning).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum MessageContent {
     /// Plain text.
     Text(String),
-    /// Text and image parts.
+    /// Text, image, thinking, ... parts.
     Parts(Vec<ContentPart>),
 }
 
+impl Default for MessageContent {
+    /// Empty text.
+    fn default() -> Self {
+        Self::Text(String::new())
+    }
+}
+
 impl MessageContent {
-    /// The text: the string itself, or the text parts joined (images left out).
+    /// The text: the string itself, or the text parts joined (images, thinking and refusals
+    /// left out).
     pub fn text(&self) -> Cow<'_, str> {
         match self {
             Self::Text(text) => Cow::Borrowed(text),
-            Self::Parts(parts) => {
-                let mut texts = parts.iter().filter_map(ContentPart::as_text);
-                match (texts.next(), texts.next()) {
-                    (None, _) => Cow::Borrowed(""),
-                    (Some(only), None) => Cow::Borrowed(only),
-                    (Some(first), Some(second)) => {
-                        let mut joined = format!("{first}{second}");
-                        texts.for_each(|t| joined.push_str(t));
-                        Cow::Owned(joined)
-                    }
-                }
+            Self::Parts(parts) => join(
+                parts
+                    .iter()
+                    .filter_map(ContentPart::as_text)
+                    .map(Cow::Borrowed),
+            ),
+        }
+    }
+
+    /// The thinking parts' text joined (`thinking` and `reasoning` parts); empty for a string.
+    pub fn reasoning(&self) -> Cow<'_, str> {
+        match self {
+            Self::Text(_) => Cow::Borrowed(""),
+            Self::Parts(parts) => join(parts.iter().filter_map(ContentPart::as_reasoning)),
+        }
+    }
+
+    /// The refusal parts' text joined; empty when there is none.
+    pub fn refusal(&self) -> Cow<'_, str> {
+        join(
+            self.parts()
+                .iter()
+                .filter_map(ContentPart::as_refusal)
+                .map(Cow::Borrowed),
+        )
+    }
+
+    /// The string, when the content is plain text.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::Text(text) => Some(text),
+            Self::Parts(_) => None,
+        }
+    }
+
+    /// The parts (none for plain text).
+    pub fn parts(&self) -> &[ContentPart] {
+        match self {
+            Self::Text(_) => &[],
+            Self::Parts(parts) => parts,
+        }
+    }
+
+    /// The content without thinking parts; `None` when nothing else is left.
+    fn without_reasoning(self) -> Option<Self> {
+        match self {
+            Self::Text(text) => Some(Self::Text(text)),
+            Self::Parts(mut parts) => {
+                parts.retain(|part| part.as_reasoning().is_none());
+                (!parts.is_empty()).then_some(Self::Parts(parts))
             }
+        }
+    }
+}
+
+/// Joins text pieces (empty ones skipped), borrowing when there is at most one.
+pub(crate) fn join<'a>(pieces: impl Iterator<Item = Cow<'a, str>>) -> Cow<'a, str> {
+    let mut pieces = pieces.filter(|piece| !piece.is_empty());
+    let Some(first) = pieces.next() else {
+        return Cow::Borrowed("");
+    };
+    match pieces.next() {
+        None => first,
+        Some(second) => {
+            let mut joined = first.into_owned();
+            joined.push_str(&second);
+            pieces.for_each(|piece| joined.push_str(&piece));
+            Cow::Owned(joined)
         }
     }
 }
@@ -171,7 +242,43 @@ impl From<Vec<ContentPart>> for MessageContent {
     }
 }
 
+impl<'de> Deserialize<'de> for MessageContent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // A visitor rather than `untagged`: no buffering on the streaming hot path.
+        struct ContentVisitor;
+
+        impl<'de> Visitor<'de> for ContentVisitor {
+            type Value = MessageContent;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an array of content parts")
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<MessageContent, E> {
+                Ok(MessageContent::Text(text.to_owned()))
+            }
+
+            fn visit_string<E: de::Error>(self, text: String) -> Result<MessageContent, E> {
+                Ok(MessageContent::Text(text))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MessageContent, A::Error> {
+                // The hint comes from the input: cap what is reserved up front.
+                let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+                while let Some(part) = seq.next_element()? {
+                    parts.push(part);
+                }
+                Ok(MessageContent::Parts(parts))
+            }
+        }
+
+        deserializer.deserialize_any(ContentVisitor)
+    }
+}
+
 /// One part of a content array, tagged by `type`.
+///
+/// Unknown part types are kept whole in [`Other`](Self::Other) and written back as they came.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ContentPart {
     /// `{"type":"text","text":...}`.
@@ -184,8 +291,40 @@ pub enum ContentPart {
         /// The image: an `https:` or `data:` URL.
         image_url: ImageUrl,
     },
+    /// `{"type":"refusal","refusal":...}`: the model declined (OpenAI).
+    Refusal {
+        /// Why, for people.
+        refusal: String,
+    },
+    /// `{"type":"thinking","thinking":...}`: reasoning, as Mistral's reasoning models (nested
+    /// text parts) or Anthropic-style servers (a string, with a `signature`) send it.
+    Thinking(ThinkingPart),
+    /// `{"type":"reasoning","text":...}`: reasoning in a flat text part.
+    Reasoning(ReasoningPart),
     /// A part type this crate does not know (e.g. `input_audio`): the whole object.
     Other(Map<String, Value>),
+}
+
+/// The body of a [`ContentPart::Thinking`] part.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ThinkingPart {
+    /// The reasoning: a string, or parts (Mistral: `[{"type":"text","text":...}]`).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub thinking: MessageContent,
+    /// Other fields (Mistral's `closed`, Anthropic's `signature`), kept so they round-trip.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The body of a [`ContentPart::Reasoning`] part.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReasoningPart {
+    /// The reasoning text.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub text: String,
+    /// Other fields, kept so they round-trip.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl ContentPart {
@@ -204,10 +343,35 @@ impl ContentPart {
         }
     }
 
+    /// A thinking part holding `text` (`{"type":"thinking","thinking":"..."}`).
+    pub fn thinking(text: impl Into<String>) -> Self {
+        Self::Thinking(ThinkingPart {
+            thinking: MessageContent::Text(text.into()),
+            extra: Map::new(),
+        })
+    }
+
     /// The text of a text part.
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Self::Text { text } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The reasoning of a thinking or reasoning part (a nested thinking's text parts joined).
+    pub fn as_reasoning(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Self::Thinking(part) => Some(part.thinking.text()),
+            Self::Reasoning(part) => Some(Cow::Borrowed(&part.text)),
+            _ => None,
+        }
+    }
+
+    /// The text of a refusal part.
+    pub fn as_refusal(&self) -> Option<&str> {
+        match self {
+            Self::Refusal { refusal } => Some(refusal),
             _ => None,
         }
     }
@@ -217,27 +381,48 @@ impl ContentPart {
         match self {
             Self::Text { .. } => "text",
             Self::ImageUrl { .. } => "image_url",
+            Self::Refusal { .. } => "refusal",
+            Self::Thinking(_) => "thinking",
+            Self::Reasoning(_) => "reasoning",
             Self::Other(map) => map.get("type").and_then(Value::as_str).unwrap_or(""),
         }
     }
 }
 
 /// The image of an `image_url` part.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageUrl {
     /// An `https:` or `data:` URL.
+    #[serde(deserialize_with = "null_as_default")]
     pub url: String,
     /// `auto`, `low` or `high`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct TextBody<T> {
     text: T,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
+struct TextFields {
+    #[serde(deserialize_with = "null_as_default")]
+    text: String,
+}
+
+#[derive(Serialize)]
+struct RefusalBody<T> {
+    refusal: T,
+}
+
+#[derive(Deserialize)]
+struct RefusalFields {
+    #[serde(default, deserialize_with = "null_as_default")]
+    refusal: String,
+}
+
+#[derive(Serialize)]
 struct ImageBody<T> {
     image_url: T,
 }
@@ -255,6 +440,21 @@ impl Serialize for ContentPart {
                 body: &ImageBody { image_url },
             }
             .serialize(serializer),
+            Self::Refusal { refusal } => Tagged {
+                tag: "refusal",
+                body: &RefusalBody { refusal },
+            }
+            .serialize(serializer),
+            Self::Thinking(body) => Tagged {
+                tag: "thinking",
+                body,
+            }
+            .serialize(serializer),
+            Self::Reasoning(body) => Tagged {
+                tag: "reasoning",
+                body,
+            }
+            .serialize(serializer),
             Self::Other(map) => map.serialize(serializer),
         }
     }
@@ -263,26 +463,39 @@ impl Serialize for ContentPart {
 impl<'de> Deserialize<'de> for ContentPart {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut map = Map::<String, Value>::deserialize(deserializer)?;
-        match tag_of(&map).as_deref() {
-            Some("text") => {
-                map.remove("type");
-                let body: TextBody<String> = from_fields(map)?;
+        let Some(tag) = tag_of(&map).filter(|tag| KNOWN_PARTS.contains(&tag.as_str())) else {
+            return Ok(Self::Other(map));
+        };
+        map.remove("type");
+        match tag.as_str() {
+            "text" => {
+                let body: TextFields = from_fields(map)?;
                 Ok(Self::Text { text: body.text })
             }
-            Some("image_url") => {
-                map.remove("type");
+            "image_url" => {
                 // Some clients send `image_url` as a bare string.
                 let image_url = match map.remove("image_url") {
                     Some(Value::String(url)) => ImageUrl { url, detail: None },
+                    Some(Value::Null) => ImageUrl::default(),
                     Some(value) => serde_json::from_value(value).map_err(D::Error::custom)?,
                     None => return Err(D::Error::missing_field("image_url")),
                 };
                 Ok(Self::ImageUrl { image_url })
             }
-            _ => Ok(Self::Other(map)),
+            "refusal" => {
+                let body: RefusalFields = from_fields(map)?;
+                Ok(Self::Refusal {
+                    refusal: body.refusal,
+                })
+            }
+            "thinking" => from_fields(map).map(Self::Thinking),
+            _ => from_fields(map).map(Self::Reasoning),
         }
     }
 }
+
+/// The part types with a variant of their own.
+const KNOWN_PARTS: [&str; 5] = ["text", "image_url", "refusal", "thinking", "reasoning"];
 
 #[cfg(test)]
 mod tests {

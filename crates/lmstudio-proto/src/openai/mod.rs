@@ -25,7 +25,9 @@ pub use completions::{CompletionChoice, CompletionRequest, CompletionResponse, P
 pub use embeddings::{
     Embedding, EmbeddingInput, EmbeddingRequest, EmbeddingResponse, EmbeddingUsage,
 };
-pub use message::{ChatMessage, ContentPart, ImageUrl, MessageContent, Role};
+pub use message::{
+    ChatMessage, ContentPart, ImageUrl, MessageContent, ReasoningPart, Role, ThinkingPart,
+};
 pub use models::{ModelList, ModelObject};
 pub use object::ObjectKind;
 pub use request::{

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::ObjectKind;
+use crate::nullable::null_as_default;
 
 /// `GET /v1/models`: `{"object":"list","data":[...]}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -16,7 +17,9 @@ pub struct ModelList {
     /// `list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<ObjectKind>,
-    /// The models (required: an `{"error":...}` body must not read as "none").
+    /// The models (the key is required: an `{"error":...}` body must not read as "none";
+    /// `null` reads as none).
+    #[serde(deserialize_with = "null_as_default")]
     pub data: Vec<ModelObject>,
     /// Fields this crate does not model (llama.cpp's `models` array lands here).
     #[serde(flatten)]

@@ -1,12 +1,15 @@
 //! `POST /v1/chat/completions`: the whole (non-streamed) answer.
 
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use super::ObjectKind;
-use super::message::Role;
+use super::message::{MessageContent, Role, join};
 use super::tools::ToolCall;
 use super::usage::{Stats, Usage};
+use crate::nullable::null_as_default;
 
 open_enum! {
     /// Why generation stopped (`finish_reason`).
@@ -29,7 +32,7 @@ open_enum! {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChatCompletionResponse {
     /// The completion id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub id: String,
     /// `chat.completion`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,9 +41,10 @@ pub struct ChatCompletionResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<u64>,
     /// The model (or instance, e.g. `key:2`) that answered.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub model: String,
-    /// The answers (one unless `n` was set; required).
+    /// The answers (one unless `n` was set; the key is required, `null` reads as none).
+    #[serde(deserialize_with = "null_as_default")]
     pub choices: Vec<ChatChoice>,
     /// Token counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,14 +66,15 @@ impl ChatCompletionResponse {
         self.choices.first()
     }
 
-    /// The first choice's content (`None` when absent; may be empty).
-    pub fn text(&self) -> Option<&str> {
-        self.first_choice()?.message.content.as_deref()
+    /// The first choice's text (`None` when there is no content; may be empty). See
+    /// [`AssistantMessage::text`].
+    pub fn text(&self) -> Option<Cow<'_, str>> {
+        self.first_choice()?.message.text()
     }
 
-    /// The first choice's reasoning (`reasoning` or `reasoning_content`), when not empty.
-    pub fn reasoning(&self) -> Option<&str> {
-        self.first_choice()?.message.reasoning_text()
+    /// The first choice's reasoning, when not empty. See [`AssistantMessage::reasoning`].
+    pub fn reasoning(&self) -> Option<Cow<'_, str>> {
+        self.first_choice()?.message.reasoning()
     }
 
     /// The first choice's tool calls (empty when none).
@@ -88,10 +93,10 @@ impl ChatCompletionResponse {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChatChoice {
     /// The choice's position.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub index: u32,
     /// The answer.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub message: AssistantMessage,
     /// Why generation stopped (always serialized, `null` when unknown).
     #[serde(default)]
@@ -107,24 +112,31 @@ pub struct ChatChoice {
 /// The model's message in a response.
 ///
 /// `content` may be absent, `null` or `""` (e.g. tool calls, or a thinking model that spent
-/// its token budget reasoning). Reasoning arrives in `reasoning` (gpt-oss, LM Studio 0.3.23+)
-/// or `reasoning_content` (other thinking models, app setting dependent).
+/// its token budget reasoning), or an array of parts (Mistral's reasoning models:
+/// `[{"type":"thinking",...},{"type":"text","text":...}]`). Reasoning arrives in `reasoning`
+/// (gpt-oss, LM Studio 0.3.23+, OpenRouter, Groq), `reasoning_content` (DeepSeek and other
+/// thinking models) or thinking parts of the content. Read them with [`text`](Self::text)
+/// and [`reasoning`](Self::reasoning).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssistantMessage {
-    /// `assistant` (assumed when absent).
-    #[serde(default = "assistant_role")]
+    /// `assistant` (assumed when absent or `null`).
+    #[serde(default = "assistant_role", deserialize_with = "role_or_assistant")]
     pub role: Role,
-    /// The answer text.
+    /// The answer: a string, or content parts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<String>,
+    pub content: Option<MessageContent>,
     /// Reasoning text (gpt-oss style).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<String>,
     /// Reasoning text (DeepSeek style).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,
-    /// Tool calls (empty when none).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Tool calls (empty when none, or `null`).
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub tool_calls: Vec<ToolCall>,
     /// Fields this crate does not model (e.g. `refusal`).
     #[serde(flatten)]
@@ -133,6 +145,11 @@ pub struct AssistantMessage {
 
 fn assistant_role() -> Role {
     Role::Assistant
+}
+
+/// A role; `null` as `assistant`.
+fn role_or_assistant<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Role, D::Error> {
+    Ok(Option::<Role>::deserialize(deserializer)?.unwrap_or(Role::Assistant))
 }
 
 impl Default for AssistantMessage {
@@ -149,7 +166,27 @@ impl Default for AssistantMessage {
 }
 
 impl AssistantMessage {
-    /// The reasoning text from `reasoning`, else `reasoning_content`, when not empty.
+    /// The answer text: the content string, or its text parts joined (thinking and refusal
+    /// parts left out). `None` when there is no content; may be empty.
+    pub fn text(&self) -> Option<Cow<'_, str>> {
+        self.content.as_ref().map(MessageContent::text)
+    }
+
+    /// All the reasoning: the [`reasoning_text`](Self::reasoning_text) field, then the
+    /// content's thinking parts. `None` when there is none (or it is empty).
+    pub fn reasoning(&self) -> Option<Cow<'_, str>> {
+        let parts = self.content.as_ref().map(MessageContent::reasoning);
+        let joined = join(
+            self.reasoning_text()
+                .map(Cow::Borrowed)
+                .into_iter()
+                .chain(parts),
+        );
+        (!joined.is_empty()).then_some(joined)
+    }
+
+    /// The reasoning text from the `reasoning` field, else `reasoning_content`, when not
+    /// empty (thinking parts of the content are left out: see [`reasoning`](Self::reasoning)).
     pub fn reasoning_text(&self) -> Option<&str> {
         [&self.reasoning, &self.reasoning_content]
             .into_iter()
@@ -170,8 +207,8 @@ mod tests {
             "message":{"role":"assistant","content":"","reasoning_content":"","reasoning":"hmm"}}]
         }))
         .unwrap();
-        assert_eq!(response.text(), Some(""));
-        assert_eq!(response.reasoning(), Some("hmm"));
+        assert_eq!(response.text().as_deref(), Some(""));
+        assert_eq!(response.reasoning().as_deref(), Some("hmm"));
         assert_eq!(response.finish_reason(), Some(&FinishReason::Length));
         assert!(response.tool_calls().is_empty());
         assert_eq!(ChatCompletionResponse::default().text(), None);

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
+use crate::nullable::null_as_default;
+
 open_enum! {
     /// The kind of a tool or tool call (`type`); only `function` exists today (the default).
     #[derive(Default)]
@@ -135,14 +137,18 @@ pub struct FunctionName {
 pub struct ToolCall {
     /// The call's id; echo it as `tool_call_id` in the tool's answer. LM Studio uses numeric
     /// strings such as `365174485`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub id: String,
     /// `function`.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, deserialize_with = "null_as_default")]
     pub kind: ToolType,
     /// The function and its arguments.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub function: FunctionCall,
+    /// Fields this crate does not model (Mistral, DeepSeek, Ollama and OpenRouter repeat the
+    /// stream's `index` in whole responses), kept so they round-trip.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl ToolCall {
@@ -159,6 +165,7 @@ impl ToolCall {
                 name: name.into(),
                 arguments: arguments.into(),
             },
+            extra: Map::new(),
         }
     }
 
@@ -175,7 +182,7 @@ impl ToolCall {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FunctionCall {
     /// The function's name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
     /// The arguments as a JSON string. Servers that send an object instead are tolerated:
     /// the object is kept as its JSON text.

@@ -1,5 +1,8 @@
-//! Shared test helpers: round trips, a lossless-ness check, and a tiny SSE `data:` splitter.
+//! Shared test helpers: round trips, a lossless-ness check, a tiny SSE `data:` splitter, and
+//! the `null` walker ([`nulls`]).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub(crate) mod nulls;
 
 use std::fmt::Debug;
 

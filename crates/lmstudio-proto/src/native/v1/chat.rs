@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::nullable::null_as_default;
+
 use super::models::ReasoningSetting;
 
 open_enum! {
@@ -202,10 +204,10 @@ pub struct IntegrationSpec {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChatResponse {
     /// The instance that answered.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub model_instance_id: String,
     /// What the model produced, in order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub output: Vec<OutputItem>,
     /// Token counts and timings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -249,7 +251,7 @@ tagged_enum! {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TextContent {
     /// The text.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub content: String,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -280,7 +282,7 @@ pub struct ToolCallInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ToolCallFailure {
     /// Why it failed, for people.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub reason: String,
     /// Details, e.g. `{"type":"invalid_name","tool_name":"open_browser"}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

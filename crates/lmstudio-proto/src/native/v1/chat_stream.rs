@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::nullable::null_as_default;
+
 use super::chat::{ChatResponse, TextContent, ToolCallFailure, ToolCallInfo};
 use crate::error::ErrorObject;
 
@@ -83,7 +85,7 @@ pub struct BareEvent {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ModelInstanceEvent {
     /// The instance serving the chat.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub model_instance_id: String,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -97,7 +99,7 @@ pub struct ProgressEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_instance_id: Option<String>,
     /// Progress, `0.0..=1.0`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub progress: f64,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -108,7 +110,7 @@ pub struct ProgressEvent {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ModelLoadEndEvent {
     /// The instance that was loaded.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub model_instance_id: String,
     /// How long the load took, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -122,7 +124,7 @@ pub struct ModelLoadEndEvent {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ErrorEvent {
     /// The error (`type` is e.g. `invalid_request`, `model_not_found`, `internal_error`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub error: ErrorObject,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -133,7 +135,7 @@ pub struct ErrorEvent {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ChatEndEvent {
     /// The same body a non-streamed chat returns.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub result: ChatResponse,
     /// Fields this crate does not model.
     #[serde(flatten)]

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::nullable::null_as_default;
+
 use super::models::{InstanceConfig, ModelType};
 
 open_enum! {
@@ -105,7 +107,7 @@ impl UnloadRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct UnloadResponse {
     /// The instance that was unloaded.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub instance_id: String,
     /// Fields this crate does not model.
     #[serde(flatten)]

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::nullable::null_as_default;
+
 open_enum! {
     /// The kind of model (`type`). Note v1 says `embedding` where v0 says `embeddings`.
     pub enum ModelType {
@@ -32,7 +34,9 @@ open_enum! {
 /// `GET /api/v1/models`: `{"models":[...]}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ModelsResponse {
-    /// Every downloaded model (required: an `{"error":...}` body must not read as "none").
+    /// Every downloaded model (the key is required: an `{"error":...}` body must not read as
+    /// "none"; `null` reads as none).
+    #[serde(deserialize_with = "null_as_default")]
     pub models: Vec<Model>,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -73,7 +77,7 @@ pub struct Model {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub params_string: Option<String>,
     /// The instances in memory; empty when the model is not loaded.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub loaded_instances: Vec<LoadedInstance>,
     /// The longest context the model supports, in tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,7 +92,11 @@ pub struct Model {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Variant keys (`key@quant`), newer servers only.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_default"
+    )]
     pub variants: Vec<String>,
     /// The variant a load of `key` picks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,7 +150,7 @@ pub struct LoadedInstance {
     /// The instance identifier to send as `model` (`key`, `key:2`, or a custom one).
     pub id: String,
     /// How the instance was loaded.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub config: InstanceConfig,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -179,10 +187,10 @@ pub struct InstanceConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Capabilities {
     /// Whether the model takes images.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub vision: bool,
     /// Whether the model was trained for tool use.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub trained_for_tool_use: bool,
     /// The reasoning settings the model accepts, when it reasons.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,7 +204,7 @@ pub struct Capabilities {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ReasoningCapability {
     /// The accepted values of the chat request's `reasoning`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub allowed_options: Vec<ReasoningSetting>,
     /// The setting used when a request does not choose.
     #[serde(default, skip_serializing_if = "Option::is_none")]
