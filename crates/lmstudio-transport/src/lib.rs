@@ -38,6 +38,7 @@ mod client;
 mod connect;
 mod endpoint;
 mod error;
+mod event_stream;
 mod limits;
 mod pool;
 mod request;
@@ -47,6 +48,7 @@ mod stream;
 pub use client::{Client, ClientBuilder};
 pub use endpoint::{Endpoint, EndpointError};
 pub use error::{BoxError, EXCERPT_CHARS, Error};
+pub use event_stream::{DecodeError, EventDecoder, EventStream, JsonStream, JsonUntilDone, Step};
 /// Re-exported so callers can name [`http::StatusCode`] and header types without another
 /// dependency.
 pub use http;
@@ -54,7 +56,7 @@ pub use limits::Limits;
 pub use pool::{POOL_IDLE_TIMEOUT, Pool};
 pub use request::{RawResponse, RequestBuilder};
 pub use sse::SseEvent;
-pub use stream::{JsonStream, SseStream};
+pub use stream::SseStream;
 
 #[cfg(test)]
 mod tests {

@@ -19,8 +19,9 @@ use crate::connect::with_connect_limit;
 use crate::error::{
     Error, chain_message, error_from_response, excerpt, from_client_error, is_stale_connection,
 };
+use crate::event_stream::{EventDecoder, EventStream, JsonStream, JsonUntilDone};
 use crate::limits::Limits;
-use crate::stream::{JsonStream, SseStream};
+use crate::stream::SseStream;
 
 const APPLICATION_JSON: &str = "application/json";
 const TEXT_EVENT_STREAM: &str = "text/event-stream";
@@ -167,9 +168,20 @@ impl RequestBuilder {
     }
 
     /// Like [`send_events`](Self::send_events), decoding each event's `data` as JSON `T`
-    /// until `data: [DONE]`.
+    /// until `data: [DONE]` (OpenAI's protocol, [`JsonUntilDone`]).
     pub async fn send_json_stream<T: DeserializeOwned>(self) -> Result<JsonStream<T>, Error> {
-        self.send_events().await.map(JsonStream::new)
+        self.send_event_stream(JsonUntilDone::new()).await
+    }
+
+    /// Like [`send_events`](Self::send_events), decoding each event with `decoder`, which
+    /// also decides which event ends the stream.
+    pub async fn send_event_stream<D: EventDecoder>(
+        self,
+        decoder: D,
+    ) -> Result<EventStream<D>, Error> {
+        self.send_events()
+            .await
+            .map(|events| EventStream::new(events, decoder))
     }
 
     fn prepare(self, accept: &'static str) -> Result<Prepared, Error> {

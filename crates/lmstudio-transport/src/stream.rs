@@ -1,22 +1,20 @@
-//! Streamed responses: raw server-sent events, and JSON events until `[DONE]`.
+//! Streamed responses: raw server-sent events ([`SseStream`]); typed streams are built on
+//! it in `event_stream.rs`.
 //!
-//! Both streams own the response body. Dropping a stream drops the body, which closes the
+//! Streams own the response body. Dropping a stream drops the body, which closes the
 //! connection at once (a connection is never returned to the pool mid-body).
 
 use std::fmt;
 use std::future::{Future, poll_fn};
-use std::marker::PhantomData;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
 use hyper::body::{Body, Incoming};
-use lmstudio_proto::error::ErrorEnvelope;
-use serde::de::DeserializeOwned;
 use tokio::time::{Instant, Sleep};
 
-use crate::error::{Error, excerpt};
+use crate::error::Error;
 use crate::sse::{SseDecoder, SseError, SseEvent, SseEventRef};
 
 /// Frames read in one poll without producing an event before yielding to the runtime.
@@ -172,14 +170,14 @@ impl SseStream {
     }
 
     /// Ends the stream and drops the body (closing the connection if it was mid-body).
-    fn close(&mut self) {
+    pub(crate) fn close(&mut self) {
         self.done = true;
         self.body = None;
     }
 
     /// Ends the stream after `[DONE]`: reads what is already buffered, without waiting, so a
     /// finished body can leave its connection in the pool; otherwise the connection closes.
-    fn release(&mut self, cx: &mut Context<'_>) {
+    pub(crate) fn release(&mut self, cx: &mut Context<'_>) {
         self.done = true;
         if let Some(body) = self.body.as_mut() {
             for _ in 0..FRAMES_AFTER_DONE {
@@ -218,157 +216,9 @@ impl fmt::Debug for SseStream {
     }
 }
 
-/// JSON values from the `data` of each event, until `data: [DONE]`.
-///
-/// An event whose data is an `error` envelope gives [`Error::Server`] (status 200); a body
-/// that ends before `[DONE]` gives [`Error::StreamEndedEarly`]. After an error or the end,
-/// [`next`](JsonStream::next) returns `None`. Events with blank data are skipped.
-pub struct JsonStream<T> {
-    inner: SseStream,
-    done: bool,
-    _marker: PhantomData<fn() -> T>,
-}
-
-impl<T: DeserializeOwned> JsonStream<T> {
-    pub(crate) fn new(inner: SseStream) -> Self {
-        Self {
-            inner,
-            done: false,
-            _marker: PhantomData,
-        }
-    }
-
-    /// The next value; `None` after `[DONE]` or after an error.
-    pub async fn next(&mut self) -> Option<Result<T, Error>> {
-        poll_fn(|cx| self.poll_next_value(cx)).await
-    }
-
-    /// Poll form of [`next`](JsonStream::next).
-    pub fn poll_next_value(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, Error>>> {
-        loop {
-            if self.done {
-                return Poll::Ready(None);
-            }
-            let parsed = match ready!(self.inner.poll_event_with(cx, parse_event::<T>)) {
-                Some(Ok(parsed)) => parsed,
-                Some(Err(error)) => return Poll::Ready(Some(Err(self.fail(error)))),
-                None => {
-                    let url = self.inner.url.clone();
-                    return Poll::Ready(Some(Err(self.fail(Error::StreamEndedEarly { url }))));
-                }
-            };
-            let url = &self.inner.url;
-            let status = self.inner.status;
-            let error = match parsed {
-                Parsed::Skip => continue,
-                Parsed::Done => {
-                    self.done = true;
-                    self.inner.release(cx);
-                    return Poll::Ready(None);
-                }
-                Parsed::Value(value) => return Poll::Ready(Some(Ok(value))),
-                Parsed::Envelope(envelope) => Error::Server {
-                    status,
-                    url: url.clone(),
-                    message: envelope.message().to_owned(),
-                    envelope: Some(Box::new(envelope)),
-                },
-                Parsed::Invalid { message, excerpt } => Error::InvalidJson {
-                    url: url.clone(),
-                    status,
-                    message,
-                    excerpt,
-                    source: None,
-                },
-            };
-            return Poll::Ready(Some(Err(self.fail(error))));
-        }
-    }
-
-    /// The HTTP status of the response (2xx).
-    pub fn status(&self) -> StatusCode {
-        self.inner.status
-    }
-
-    /// The response headers.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.inner.headers
-    }
-
-    /// The URL requested.
-    pub fn url(&self) -> &str {
-        &self.inner.url
-    }
-
-    fn fail(&mut self, error: Error) -> Error {
-        self.done = true;
-        self.inner.close();
-        error
-    }
-}
-
-impl<T: DeserializeOwned> futures_core::Stream for JsonStream<T> {
-    type Item = Result<T, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.get_mut().poll_next_value(cx)
-    }
-}
-
-impl<T: DeserializeOwned> futures_core::FusedStream for JsonStream<T> {
-    fn is_terminated(&self) -> bool {
-        self.done
-    }
-}
-
-impl<T> fmt::Debug for JsonStream<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JsonStream")
-            .field("inner", &self.inner)
-            .field("done", &self.done)
-            .finish()
-    }
-}
-
 /// `now + limit`, saturating far in the future instead of overflowing.
 fn deadline_after(limit: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(limit)
         .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365))
-}
-
-/// What one event of a JSON stream holds.
-enum Parsed<T> {
-    /// Blank data: nothing to deliver.
-    Skip,
-    /// `[DONE]`.
-    Done,
-    Value(T),
-    /// An `{"error": ...}` object sent instead of a value.
-    Envelope(ErrorEnvelope),
-    Invalid {
-        message: String,
-        excerpt: String,
-    },
-}
-
-/// Parses one event's data in place (no copy of the data).
-fn parse_event<T: DeserializeOwned>(event: SseEventRef<'_>) -> Parsed<T> {
-    let data = event.data.trim_ascii();
-    if data.is_empty() {
-        return Parsed::Skip;
-    }
-    if data == "[DONE]" {
-        return Parsed::Done;
-    }
-    if let Some(envelope) = ErrorEnvelope::from_slice(data.as_bytes()) {
-        return Parsed::Envelope(envelope);
-    }
-    match serde_json::from_str::<T>(data) {
-        Ok(value) => Parsed::Value(value),
-        Err(e) => Parsed::Invalid {
-            message: e.to_string(),
-            excerpt: excerpt(data.as_bytes()),
-        },
-    }
 }

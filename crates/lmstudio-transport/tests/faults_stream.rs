@@ -5,6 +5,7 @@
 
 mod support;
 
+use futures_util::StreamExt;
 use lmstudio_transport::http::StatusCode;
 use std::time::Duration;
 

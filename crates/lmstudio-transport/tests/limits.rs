@@ -3,6 +3,7 @@
 
 mod support;
 
+use futures_util::StreamExt;
 use lmstudio_testkit::fault::{Fault, FaultServer};
 use lmstudio_transport::{Error, Limits};
 use mockito::Server;

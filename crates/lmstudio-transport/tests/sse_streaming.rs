@@ -4,6 +4,7 @@
 
 mod support;
 
+use futures_util::StreamExt;
 use lmstudio_transport::http::StatusCode;
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -374,4 +375,51 @@ async fn dropping_a_stream_closes_the_connection() {
     );
     // The client itself is still usable (the closed connection is not reused).
     drop(client);
+}
+
+/// A protocol whose last event is a named event carrying a value (like `message_stop`).
+#[derive(Default)]
+struct UntilStop {
+    seen: usize,
+}
+
+impl lmstudio_transport::EventDecoder for UntilStop {
+    type Item = String;
+
+    fn decode(
+        &mut self,
+        event: lmstudio_transport::sse::SseEventRef<'_>,
+    ) -> Result<lmstudio_transport::Step<String>, lmstudio_transport::DecodeError> {
+        use lmstudio_transport::Step;
+        self.seen += 1;
+        Ok(match event.event {
+            Some("ping") => Step::Skip,
+            Some("stop") => Step::Last(event.data.to_owned()),
+            _ => Step::Item(event.data.to_owned()),
+        })
+    }
+}
+
+#[tokio::test]
+async fn the_protocol_decides_which_event_ends_the_stream() {
+    let body = b"event: delta\ndata: a\n\nevent: ping\ndata: \n\nevent: delta\ndata: b\n\nevent: stop\ndata: end\n\nevent: delta\ndata: after\n\n";
+    let server = sse_server(body.to_vec(), 5).await;
+    let stream = chat_post(&server)
+        .send_event_stream(UntilStop::default())
+        .await
+        .unwrap();
+    let items: Vec<_> = stream.map(Result::unwrap).collect().await;
+    assert_eq!(items, vec!["a", "b", "end"], "nothing after the last event");
+
+    // Without its end event, the same protocol reports the stream as cut short.
+    let server = sse_server(b"event: delta\ndata: a\n\n".to_vec(), 5).await;
+    let mut stream = chat_post(&server)
+        .send_event_stream(UntilStop::default())
+        .await
+        .unwrap();
+    assert_eq!(stream.next().await.unwrap().unwrap(), "a");
+    let err = stream.next().await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::StreamEndedEarly { .. }), "{err:?}");
+    assert_eq!(stream.decoder().seen, 1);
+    assert!(stream.next().await.is_none());
 }

@@ -5,6 +5,7 @@
 
 mod support;
 
+use futures_util::StreamExt;
 use std::time::Duration;
 
 use lmstudio_testkit::fault::{Fault, FaultServer};

@@ -3,6 +3,7 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use futures_core::Stream;
 use lmstudio_proto::openai::{
     ChatCompletionChunk, ChatCompletionRequest, ChatCompletionResponse, CompletionRequest,
     CompletionResponse, EmbeddingRequest, EmbeddingResponse, FinishReason, StreamOptions, ToolCall,
@@ -63,6 +64,7 @@ impl LMStudioClient {
             client: self.clone(),
             summary: ChatStreamSummary::default(),
             assembler: ToolCallAssembler::default(),
+            failed: false,
         })
     }
 
@@ -132,13 +134,14 @@ impl LMStudioClient {
     }
 }
 
-/// Everything a finished chat stream said, assembled.
+/// Everything a chat stream said, assembled: what has arrived so far
+/// ([`ChatStream::summary`]) or the whole answer ([`ChatStream::into_summary`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct ChatStreamSummary {
-    /// The concatenated content deltas.
+    /// The text of the first choice, joined from its deltas (string or part content).
     pub content: String,
-    /// The concatenated reasoning deltas (`reasoning` or `reasoning_content`).
+    /// The reasoning of the first choice (`reasoning`, `reasoning_content` or thinking parts).
     pub reasoning: String,
     /// Whole tool calls assembled from their fragments.
     pub tool_calls: Vec<ToolCall>,
@@ -150,38 +153,42 @@ pub struct ChatStreamSummary {
     pub model: Option<String>,
     /// How many chunks arrived.
     pub chunks: usize,
+    /// True once the stream's end marker (`data: [DONE]`) arrived.
+    pub complete: bool,
 }
 
-/// A streamed chat answer: call [`next`](Self::next) until `None`, or
-/// [`collect`](Self::collect) it. Dropping it closes the connection, which makes LM Studio
-/// stop generating.
+/// A streamed chat answer: a `futures_core::Stream` of typed chunks (and `FusedStream`), so
+/// `StreamExt` combinators apply. [`summary`](Self::summary) assembles what has arrived;
+/// [`into_summary`](Self::into_summary) reads to the end. A body that ends without
+/// `data: [DONE]` is [`LmStudioError::StreamEndedEarly`]; an error the server sends
+/// mid-stream is its own error. Dropping the stream closes the connection, which makes LM
+/// Studio stop generating.
 pub struct ChatStream {
     inner: JsonStream<ChatCompletionChunk>,
     client: LMStudioClient,
     summary: ChatStreamSummary,
     assembler: ToolCallAssembler,
+    failed: bool,
 }
 
 impl std::fmt::Debug for ChatStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChatStream")
             .field("chunks", &self.summary.chunks)
+            .field("complete", &self.summary.complete)
             .finish_non_exhaustive()
     }
 }
 
 impl ChatStream {
-    /// The next chunk, `None` after `[DONE]` or after an error.
-    pub async fn next(&mut self) -> Option<Result<ChatCompletionChunk, LmStudioError>> {
-        let item = self.inner.next().await?;
-        Some(self.absorb(item))
-    }
-
     fn absorb(
         &mut self,
         item: Result<ChatCompletionChunk, lmstudio_transport::Error>,
     ) -> Result<ChatCompletionChunk, LmStudioError> {
-        let chunk = item.map_err(|e| self.client.map_http(e))?;
+        let chunk = item.map_err(|e| {
+            self.failed = true;
+            self.client.map_http(e)
+        })?;
         let summary = &mut self.summary;
         summary.chunks += 1;
         if summary.model.is_none() && !chunk.model.is_empty() {
@@ -190,17 +197,15 @@ impl ChatStream {
         if let Some(usage) = &chunk.usage {
             summary.usage = Some(usage.clone());
         }
-        for choice in &chunk.choices {
-            if let Some(text) = choice.delta.text() {
-                summary.content.push_str(&text);
-            }
-            if let Some(text) = choice.delta.reasoning() {
-                summary.reasoning.push_str(&text);
-            }
-            if let Some(reason) = &choice.finish_reason {
-                summary.finish_reason = Some(reason.clone());
-            }
+        if let Some(reason) = chunk
+            .choices
+            .iter()
+            .find(|c| c.index == 0)
+            .and_then(|c| c.finish_reason.as_ref())
+        {
+            summary.finish_reason = Some(reason.clone());
         }
+        // Text, reasoning and tool calls of the first choice are kept once, in the assembler.
         self.assembler.push_chunk(&chunk);
         Ok(chunk)
     }
@@ -208,13 +213,15 @@ impl ChatStream {
     /// What has arrived so far, assembled.
     pub fn summary(&self) -> ChatStreamSummary {
         let mut summary = self.summary.clone();
+        summary.content = self.assembler.text().to_owned();
+        summary.reasoning = self.assembler.reasoning().to_owned();
         summary.tool_calls = self.assembler.calls();
         summary
     }
 
-    /// Reads the stream to its end and returns everything it said.
-    pub async fn collect(mut self) -> Result<ChatStreamSummary, LmStudioError> {
-        while let Some(item) = self.next().await {
+    /// Reads the stream to its end and returns everything it said; the first error ends it.
+    pub async fn into_summary(mut self) -> Result<ChatStreamSummary, LmStudioError> {
+        while let Some(item) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
             item?;
         }
         Ok(self.summary())
@@ -228,8 +235,18 @@ impl futures_core::Stream for ChatStream {
         let this = self.get_mut();
         match Pin::new(&mut this.inner).poll_next(cx) {
             Poll::Ready(Some(item)) => Poll::Ready(Some(this.absorb(item))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                // The transport ends cleanly only at `[DONE]`; a body cut short is an error.
+                this.summary.complete = !this.failed;
+                Poll::Ready(None)
+            }
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+impl futures_core::FusedStream for ChatStream {
+    fn is_terminated(&self) -> bool {
+        self.inner.is_terminated()
     }
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use futures_util::StreamExt;
 use std::io::ErrorKind;
 use std::time::Duration;
 use vtcode_lmstudio::http::StatusCode;
@@ -53,7 +54,7 @@ async fn an_error_inside_a_200_stream_is_a_server_error() {
         .chat_stream(chat("hello there"))
         .await
         .unwrap()
-        .collect()
+        .into_summary()
         .await
         .unwrap_err();
     match &err {
@@ -97,7 +98,7 @@ async fn a_stream_aborted_mid_body_is_a_transport_error() {
         .chat_stream(chat("hello there"))
         .await
         .unwrap()
-        .collect()
+        .into_summary()
         .await
         .unwrap_err();
     assert!(matches!(err, LmStudioError::Transport { .. }), "{err:?}");

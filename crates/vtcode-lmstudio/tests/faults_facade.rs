@@ -5,6 +5,7 @@
 
 mod support;
 
+use futures_util::StreamExt;
 use std::io::ErrorKind;
 use std::time::Duration;
 use vtcode_lmstudio::http::StatusCode;

@@ -5,6 +5,7 @@
 
 mod support;
 
+use futures_util::StreamExt;
 use support::{config_for, unexpected_endpoint};
 use vtcode_lmstudio::LMStudioClient;
 use vtcode_lmstudio::proto::openai::{ChatCompletionRequest, ChatMessage, FinishReason};
@@ -41,7 +42,7 @@ async fn lmstudio_tool_call_stream_assembles_reasoning_tool_call_and_usage() {
         .chat_stream(request())
         .await
         .unwrap()
-        .collect()
+        .into_summary()
         .await
         .unwrap();
     assert_eq!(summary.reasoning, "Let me check.");
@@ -87,4 +88,46 @@ async fn llama_cpp_stream_yields_every_chunk_then_usage() {
     assert!(content.starts_with("Say hello"), "{content}");
     assert_eq!(summary.usage.unwrap().completion_tokens, 8);
     assert_eq!(summary.finish_reason, Some(FinishReason::Length));
+}
+
+#[tokio::test]
+async fn a_chat_stream_works_with_stream_ext_combinators() {
+    use futures_core::FusedStream;
+
+    let server = server_streaming(LLAMA_USAGE_STREAM).await;
+    let client = LMStudioClient::new(&config_for(&server.url())).unwrap();
+    let mut stream = client.chat_stream(request()).await.unwrap();
+    let first: Vec<_> = (&mut stream).take(2).collect().await;
+    assert_eq!(first.len(), 2);
+    assert!(
+        !stream.summary().complete,
+        "two chunks in, not complete yet"
+    );
+    let rest: Vec<_> = (&mut stream).collect().await;
+    assert!(rest.iter().all(Result::is_ok), "{rest:?}");
+    assert!(stream.is_terminated());
+    let summary = stream.summary();
+    assert!(summary.complete, "[DONE] arrived");
+    assert_eq!(summary.chunks, first.len() + rest.len());
+    assert!(summary.usage.is_some());
+    assert!(stream.next().await.is_none(), "fused: None after the end");
+}
+
+#[tokio::test]
+async fn a_stream_cut_short_is_not_complete() {
+    let cut = &LLAMA_USAGE_STREAM[..LLAMA_USAGE_STREAM.find("[DONE]").unwrap()];
+    let body: &'static str = Box::leak(cut.trim_end_matches("data: ").to_owned().into_boxed_str());
+    let server = server_streaming(body).await;
+    let client = LMStudioClient::new(&config_for(&server.url())).unwrap();
+    let mut stream = client.chat_stream(request()).await.unwrap();
+    let items: Vec<_> = (&mut stream).collect().await;
+    let last = items.last().unwrap().as_ref().unwrap_err();
+    assert!(
+        matches!(
+            last,
+            vtcode_lmstudio::LmStudioError::StreamEndedEarly { .. }
+        ),
+        "{last:?}"
+    );
+    assert!(!stream.summary().complete);
 }

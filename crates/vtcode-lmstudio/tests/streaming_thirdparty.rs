@@ -35,7 +35,7 @@ async fn summary_of(body: String) -> vtcode_lmstudio::ChatStreamSummary {
         .chat_stream(request)
         .await
         .unwrap()
-        .collect()
+        .into_summary()
         .await
         .unwrap()
 }

@@ -3,6 +3,7 @@
 
 mod bar;
 
+use futures_util::StreamExt;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -420,7 +420,7 @@ async fn chat(profile: Profile, jit: bool) -> CheckResult {
         .chat_stream(chat_request("Name three prime numbers."))
         .await
         .map_err(|e| failed("chat_stream", e))?
-        .collect()
+        .into_summary()
         .await
         .map_err(|e| failed("stream", e))?;
     ensure(summary.content == text, || {
@@ -539,7 +539,7 @@ async fn stream_with_fault(
         .chat_stream(chat_request("hello"))
         .await
         .map_err(|e| failed("chat_stream", e))?;
-    Ok(stream.collect().await.map(|_| ()))
+    Ok(stream.into_summary().await.map(|_| ()))
 }
 
 async fn stream_faults(profile: Profile, jit: bool) -> CheckResult {

@@ -62,7 +62,7 @@ pub(super) async fn run(url: &str) -> Result<(), String> {
                 .chat_stream(request)
                 .await
                 .map_err(|e| e.to_string())?
-                .collect()
+                .into_summary()
                 .await
                 .map_err(|e| e.to_string())?;
             ensure(summary.chunks > 0, || "no chunks".into())

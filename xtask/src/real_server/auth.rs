@@ -71,7 +71,10 @@ async fn right_key(url: &str, key: &str) -> CheckResult {
         .chat_stream(hi())
         .await
         .map_err(|e| format!("chat_stream: {e}"))?;
-    let summary = stream.collect().await.map_err(|e| format!("stream: {e}"))?;
+    let summary = stream
+        .into_summary()
+        .await
+        .map_err(|e| format!("stream: {e}"))?;
     ensure(
         summary.usage.is_some() && summary.finish_reason.is_some(),
         || format!("incomplete stream summary {summary:?}"),

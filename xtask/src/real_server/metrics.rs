@@ -1,6 +1,7 @@
 //! What the real-server run measures (streaming speed as the client sees it, time to first
 //! token, setup and start-up times), the check tally, and `target/real-server/latest.json`.
 
+use futures_util::StreamExt;
 use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
