@@ -52,17 +52,11 @@ pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
     // Warm: one client keeps the engine (and its connection) alive between seed calls, as an
     // agent's long-lived client or a call within the linger time would.
     let keeper = client(&config, Duration::from_secs(60))?;
-    keeper
-        .models()
-        .await
-        .map_err(|e| format!("warm-up: {e}"))?;
+    keeper.models().await.map_err(|e| format!("warm-up: {e}"))?;
     let keep_alive = Client::builder(Endpoint::parse(&url).map_err(|e| e.to_string())?)
         .build()
         .map_err(|e| e.to_string())?;
-    let _: ModelsResponse = keep_alive
-        .get_json(LIST)
-        .await
-        .map_err(|e| e.to_string())?;
+    let _: ModelsResponse = keep_alive.get_json(LIST).await.map_err(|e| e.to_string())?;
     let mut warm = Samples::new();
     let mut get = Samples::new();
     for i in 0..iterations {
@@ -116,7 +110,12 @@ pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
         }
     }
 
-    let summaries = (warm.summary(), get.summary(), fresh.summary(), floor.summary());
+    let summaries = (
+        warm.summary(),
+        get.summary(),
+        fresh.summary(),
+        floor.summary(),
+    );
     let (Some(warm), Some(get), Some(fresh), Some(floor)) = summaries else {
         return Err("engine_reuse: no samples".to_owned());
     };

@@ -16,6 +16,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use lmstudio_proto::openai::{ChatCompletionChunk, ChatCompletionRequest, ChatMessage};
 use lmstudio_transport::{Client, Endpoint};
 use serde_json::{Value, json};

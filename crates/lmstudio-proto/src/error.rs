@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 ///
 /// Any other top-level fields are kept in [`ErrorEnvelope::extra`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ErrorEnvelope {
     /// The `error` field itself.
     pub error: ErrorField,
@@ -79,6 +80,7 @@ fn contains_error_key(body: &[u8]) -> bool {
 /// The `error` field: servers send either a plain string or a structured object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ErrorField {
     /// `{"error": "'messages' field is required"}`.
     Text(String),
@@ -120,6 +122,7 @@ impl fmt::Display for ErrorField {
 
 /// The object form of an error. Every field is optional; unknown fields are kept.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ErrorObject {
     /// What went wrong, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,6 +155,7 @@ impl ErrorObject {
 /// An error `code`: servers send strings or numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ErrorCode {
     /// A numeric code (llama.cpp echoes the HTTP status here).
     Number(i64),

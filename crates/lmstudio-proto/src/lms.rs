@@ -34,6 +34,7 @@ open_enum! {
 
 /// A model's quantization as `lms` reports it (`bits`, where REST says `bits_per_weight`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LmsQuantization {
     /// The quantization name, e.g. `Q4_K_M` or `8bit`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -49,6 +50,7 @@ pub struct LmsQuantization {
 /// One downloaded model: an element of the array `lms ls --json` prints.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct LmsModel {
     /// `llm` or `embedding`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -121,6 +123,7 @@ impl LmsModel {
 /// The model's own fields (`modelKey`, `path`, ...) are in [`LmsLoadedModel::model`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct LmsLoadedModel {
     /// The instance identifier to send as `model` (usually the key; `key:2` for a second
     /// instance; custom with `lms load --identifier`). See [`LmsLoadedModel::instance_id`].
@@ -161,6 +164,7 @@ impl LmsLoadedModel {
 
 /// The output of `lms server status --json`: `{"running":true,"port":1234}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LmsServerStatus {
     /// Whether the HTTP server answers.
     #[serde(default, deserialize_with = "null_as_default")]

@@ -37,14 +37,10 @@ fn current_ls_row_with_variants() {
     );
     let model = &models[0];
     assert_eq!(model.model_key, "qwen/qwen3.8-27b");
-    assert_eq!(
-        model.quantization,
-        Some(LmsQuantization {
-            name: Some("Q4_K_M".into()),
-            bits: Some(4.0),
-            extra: Default::default(),
-        })
-    );
+    let quantization: &LmsQuantization = model.quantization.as_ref().unwrap();
+    assert_eq!(quantization.name.as_deref(), Some("Q4_K_M"));
+    assert_eq!(quantization.bits, Some(4.0));
+    assert!(quantization.extra.is_empty());
     assert_eq!(model.variants, ["qwen/qwen3.8-27b@q4_k_m"]);
     assert_eq!(
         model.selected_variant.as_deref(),

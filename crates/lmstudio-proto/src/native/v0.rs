@@ -36,6 +36,7 @@ open_enum! {
 
 /// `GET /api/v0/models`: `{"object":"list","data":[...]}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelsResponse {
     /// `list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,6 +53,7 @@ pub struct ModelsResponse {
 /// One model: an element of [`ModelsResponse::data`], or the body of
 /// `GET /api/v0/models/{model}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Model {
     /// The model key, e.g. `meta-llama-3.1-8b-instruct`.
     pub id: String,

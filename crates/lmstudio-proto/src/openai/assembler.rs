@@ -32,6 +32,7 @@ use super::tools::{ToolCall, ToolType};
 /// assert_eq!(calls[0].function.arguments, r#"{"a":1}"#);
 /// ```
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct ToolCallAssembler {
     calls: Vec<PartialCall>,
     text: String,

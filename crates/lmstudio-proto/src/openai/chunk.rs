@@ -15,6 +15,7 @@ use super::usage::Usage;
 /// has `choices: []` and the `usage` ([`is_usage_only`](Self::is_usage_only)). llama.cpp
 /// adds `timings` (kept in `extra`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct ChatCompletionChunk {
     /// The completion id (the same on every chunk).
     #[serde(default)]
@@ -66,6 +67,7 @@ impl ChatCompletionChunk {
 
 /// One choice's delta in a chunk.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct ChunkChoice {
     /// The choice's position.
     #[serde(default)]
@@ -90,6 +92,7 @@ pub struct ChunkChoice {
 /// stream `[{"type":"thinking","thinking":[{"type":"text","text":...}]}]`): read the fragments
 /// with [`text`](Self::text) and [`reasoning`](Self::reasoning).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct ChatDelta {
     /// The role (first chunk only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,6 +147,7 @@ impl ChatDelta {
 /// A fragment of a tool call. The first usually carries `id`, `type` and `function.name`;
 /// later ones carry `index` and `function.arguments` pieces. Any of them may be missing.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolCallDelta {
     /// Which call of the message this fragment belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,6 +165,7 @@ pub struct ToolCallDelta {
 
 /// A fragment of a function call.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FunctionCallDelta {
     /// The function's name (usually whole, in the first fragment).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -11,6 +11,7 @@ use crate::nullable::null_as_default;
 
 /// `POST /v1/completions`. Unset fields are not sent.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompletionRequest {
     /// The model key or instance id.
     pub model: String,
@@ -71,6 +72,7 @@ impl CompletionRequest {
 /// `prompt`: one text or several.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum Prompt {
     /// One prompt.
     Text(String),
@@ -104,6 +106,7 @@ impl From<Vec<String>> for Prompt {
 
 /// The answer to a completion; also the shape of each streamed completion chunk.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompletionResponse {
     /// The completion id.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -143,6 +146,7 @@ impl CompletionResponse {
 
 /// One continuation.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompletionChoice {
     /// The choice's position.
     #[serde(default, deserialize_with = "null_as_default")]

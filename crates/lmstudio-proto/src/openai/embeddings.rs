@@ -11,6 +11,7 @@ use crate::nullable::null_as_default;
 
 /// `POST /v1/embeddings`. Unset fields are not sent.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EmbeddingRequest {
     /// The embedding model key.
     pub model: String,
@@ -41,6 +42,7 @@ impl EmbeddingRequest {
 /// `input`: a string, strings, or token ids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum EmbeddingInput {
     /// One text.
     Text(String),
@@ -84,6 +86,7 @@ impl From<Vec<&str>> for EmbeddingInput {
 
 /// The answer: one vector per input.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EmbeddingResponse {
     /// `list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -113,6 +116,7 @@ impl EmbeddingResponse {
 
 /// One vector.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Embedding {
     /// `embedding`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +135,7 @@ pub struct Embedding {
 
 /// Token counts of an embedding request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EmbeddingUsage {
     /// Input tokens.
     #[serde(default, deserialize_with = "null_as_default")]

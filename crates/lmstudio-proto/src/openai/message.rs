@@ -32,6 +32,7 @@ open_enum! {
 
 /// One message of a chat request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatMessage {
     /// Who wrote it.
     pub role: Role,
@@ -132,6 +133,7 @@ impl From<AssistantMessage> for ChatMessage {
 /// [`text`](Self::text) and the thinking with [`reasoning`](Self::reasoning).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum MessageContent {
     /// Plain text.
     Text(String),
@@ -280,6 +282,7 @@ impl<'de> Deserialize<'de> for MessageContent {
 ///
 /// Unknown part types are kept whole in [`Other`](Self::Other) and written back as they came.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ContentPart {
     /// `{"type":"text","text":...}`.
     Text {
@@ -307,6 +310,7 @@ pub enum ContentPart {
 
 /// The body of a [`ContentPart::Thinking`] part.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ThinkingPart {
     /// The reasoning: a string, or parts (Mistral: `[{"type":"text","text":...}]`).
     #[serde(default, deserialize_with = "null_as_default")]
@@ -318,6 +322,7 @@ pub struct ThinkingPart {
 
 /// The body of a [`ContentPart::Reasoning`] part.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ReasoningPart {
     /// The reasoning text.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -391,6 +396,7 @@ impl ContentPart {
 
 /// The image of an `image_url` part.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ImageUrl {
     /// An `https:` or `data:` URL.
     #[serde(deserialize_with = "null_as_default")]

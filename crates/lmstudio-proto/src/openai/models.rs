@@ -13,6 +13,7 @@ use crate::nullable::null_as_default;
 
 /// `GET /v1/models`: `{"object":"list","data":[...]}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelList {
     /// `list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,6 +36,7 @@ impl ModelList {
 
 /// One model in the list.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelObject {
     /// The id to send as `model`.
     pub id: String,

@@ -20,6 +20,7 @@ use crate::tagged::{Tagged, from_fields, tag_of};
 /// assert_eq!(request.max_tokens, Some(-1));
 /// ```
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatCompletionRequest {
     /// The model key or instance id.
     pub model: String,
@@ -143,6 +144,7 @@ impl ChatCompletionRequest {
 
 /// `stream_options`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StreamOptions {
     /// Send a final chunk with `usage` and `choices: []` (LM Studio 0.3.18+).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,6 +167,7 @@ impl StreamOptions {
 /// `stop`: one string or several.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum StopSequences {
     /// One stop sequence.
     One(String),
@@ -193,6 +196,7 @@ impl From<Vec<String>> for StopSequences {
 /// `response_format`: LM Studio accepts `text` and `json_schema` (and rejects `json_object`
 /// with HTTP 400); llama.cpp also takes `json_object`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ResponseFormat {
     /// `{"type":"text"}`.
     Text,
@@ -222,6 +226,7 @@ impl ResponseFormat {
 
 /// The `json_schema` object of a structured-output request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct JsonSchemaFormat {
     /// A name for the schema.
     #[serde(default)]

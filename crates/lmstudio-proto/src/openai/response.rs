@@ -30,6 +30,7 @@ open_enum! {
 /// The answer to a chat completion. LM Studio adds `stats` (and on `/api/v0`,
 /// `model_info` and `runtime`, kept in `extra`); llama.cpp adds `timings` (in `extra`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatCompletionResponse {
     /// The completion id.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -91,6 +92,7 @@ impl ChatCompletionResponse {
 
 /// One answer of a chat completion.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatChoice {
     /// The choice's position.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -118,6 +120,7 @@ pub struct ChatChoice {
 /// thinking models) or thinking parts of the content. Read them with [`text`](Self::text)
 /// and [`reasoning`](Self::reasoning).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct AssistantMessage {
     /// `assistant` (assumed when absent or `null`).
     #[serde(default = "assistant_role", deserialize_with = "role_or_assistant")]

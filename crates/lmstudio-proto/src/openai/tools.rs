@@ -29,6 +29,7 @@ open_enum! {
 
 /// A tool the model may call.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Tool {
     /// `function`.
     #[serde(rename = "type", default)]
@@ -63,6 +64,7 @@ impl Tool {
 
 /// A function's name, description and JSON Schema parameters.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FunctionDefinition {
     /// The name the model calls it by.
     pub name: String,
@@ -83,6 +85,7 @@ pub struct FunctionDefinition {
 /// `tool_choice`: `"auto"`, `"none"`, `"required"`, or a named function.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ToolChoice {
     /// A string mode.
     Mode(ToolChoiceMode),
@@ -117,6 +120,7 @@ impl ToolChoice {
 
 /// A `tool_choice` naming one function.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NamedToolChoice {
     /// `function`.
     #[serde(rename = "type", default)]
@@ -127,6 +131,7 @@ pub struct NamedToolChoice {
 
 /// `{"name": ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FunctionName {
     /// The function's name.
     pub name: String,
@@ -134,6 +139,7 @@ pub struct FunctionName {
 
 /// A whole tool call (in a response, or assembled from stream fragments).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolCall {
     /// The call's id; echo it as `tool_call_id` in the tool's answer. LM Studio uses numeric
     /// strings such as `365174485`.
@@ -180,6 +186,7 @@ impl ToolCall {
 
 /// The function a call names and its arguments.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FunctionCall {
     /// The function's name.
     #[serde(default, deserialize_with = "null_as_default")]

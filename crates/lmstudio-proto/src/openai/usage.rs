@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 /// Token counts of a completion (`usage`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct Usage {
     /// Prompt tokens.
     #[serde(default)]
@@ -44,6 +45,7 @@ impl Usage {
 
 /// `usage.completion_tokens_details`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct CompletionTokensDetails {
     /// Tokens spent reasoning.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +57,7 @@ pub struct CompletionTokensDetails {
 
 /// `usage.prompt_tokens_details`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct PromptTokensDetails {
     /// Prompt tokens served from the cache.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +69,7 @@ pub struct PromptTokensDetails {
 
 /// LM Studio's `stats` on completions (empty `{}` on some versions; free-form tolerant).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
 pub struct Stats {
     /// Generation speed.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -31,6 +31,7 @@ open_enum! {
 
 /// `POST /api/v1/chat`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatRequest {
     /// The model key or instance id (loaded just in time when needed).
     pub model: String,
@@ -94,6 +95,7 @@ impl ChatRequest {
 /// The chat input: a string or a list of items.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ChatInput {
     /// Plain text.
     Text(String),
@@ -127,6 +129,7 @@ impl From<Vec<InputItem>> for ChatInput {
 
 /// One input item: `{"type":"message","content":...}` or `{"type":"image","data_url":...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InputItem {
     /// `message`, `text` or `image`.
     #[serde(rename = "type")]
@@ -167,6 +170,7 @@ impl InputItem {
 /// An integration: a plugin id, or an object describing a plugin or an MCP server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum Integration {
     /// A plugin id, e.g. `mcp/playwright`.
     Plugin(String),
@@ -176,6 +180,7 @@ pub enum Integration {
 
 /// An integration object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct IntegrationSpec {
     /// `plugin` or `ephemeral_mcp`.
     #[serde(rename = "type")]
@@ -202,6 +207,7 @@ pub struct IntegrationSpec {
 
 /// The answer to a chat (also the `result` of the stream's `chat.end` event).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatResponse {
     /// The instance that answered.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -249,6 +255,7 @@ tagged_enum! {
 
 /// A text payload: `{"content": "..."}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TextContent {
     /// The text.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -260,6 +267,7 @@ pub struct TextContent {
 
 /// A tool call (output item, and the `tool_call.start|arguments|success` events).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolCallInfo {
     /// The tool's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -280,6 +288,7 @@ pub struct ToolCallInfo {
 
 /// A failed tool call (`invalid_tool_call` item, `tool_call.failure` event).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolCallFailure {
     /// Why it failed, for people.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -294,6 +303,7 @@ pub struct ToolCallFailure {
 
 /// Which integration provided a tool.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ProviderInfo {
     /// `plugin` or `ephemeral_mcp`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -311,6 +321,7 @@ pub struct ProviderInfo {
 
 /// Token counts and timings of a chat.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatStats {
     /// Prompt tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -75,6 +75,7 @@ impl ChatStreamEvent {
 
 /// An event without fields of its own (fields a newer server adds are kept in `extra`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BareEvent {
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -83,6 +84,7 @@ pub struct BareEvent {
 
 /// An event naming the model instance (`chat.start`, `model_load.start`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelInstanceEvent {
     /// The instance serving the chat.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -94,6 +96,7 @@ pub struct ModelInstanceEvent {
 
 /// A progress event (`model_load.progress`, `prompt_processing.progress`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ProgressEvent {
     /// The instance being loaded (`model_load.progress` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,6 +111,7 @@ pub struct ProgressEvent {
 
 /// `model_load.end`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelLoadEndEvent {
     /// The instance that was loaded.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -122,6 +126,7 @@ pub struct ModelLoadEndEvent {
 
 /// `error`: `{"type":"error","error":{"type":...,"message":...,"code"?,"param"?}}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ErrorEvent {
     /// The error (`type` is e.g. `invalid_request`, `model_not_found`, `internal_error`).
     #[serde(default, deserialize_with = "null_as_default")]
@@ -133,6 +138,7 @@ pub struct ErrorEvent {
 
 /// `chat.end`: the whole answer.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ChatEndEvent {
     /// The same body a non-streamed chat returns.
     #[serde(default, deserialize_with = "null_as_default")]

@@ -31,6 +31,7 @@ impl DownloadState {
 
 /// `POST /api/v1/models/download`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DownloadRequest {
     /// A catalog id (`openai/gpt-oss-20b`) or a Hugging Face URL.
     pub model: String,
@@ -54,6 +55,7 @@ impl DownloadRequest {
 
 /// A download job: the answer to the POST and to each status poll.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DownloadStatus {
     /// The job to poll; absent when the model was already downloaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]

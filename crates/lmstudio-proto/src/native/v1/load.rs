@@ -18,6 +18,7 @@ open_enum! {
 /// `POST /api/v1/models/load`. Blocks until the load ends, and always creates a new instance:
 /// check [`Model::is_loaded`](super::Model::is_loaded) first.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoadRequest {
     /// The model key (variant keys `key@quant` were rejected by 0.4.1).
     pub model: String,
@@ -62,6 +63,7 @@ impl LoadRequest {
 
 /// The answer to a load.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoadResponse {
     /// `llm` or `embedding`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -85,6 +87,7 @@ pub struct LoadResponse {
 
 /// `POST /api/v1/models/unload`: `{"instance_id": "..."}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UnloadRequest {
     /// The instance to unload (a loaded instance's `id`).
     pub instance_id: String,
@@ -105,6 +108,7 @@ impl UnloadRequest {
 
 /// The answer to an unload: `{"instance_id": "..."}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UnloadResponse {
     /// The instance that was unloaded.
     #[serde(default, deserialize_with = "null_as_default")]

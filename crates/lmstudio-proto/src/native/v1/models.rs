@@ -33,6 +33,7 @@ open_enum! {
 
 /// `GET /api/v1/models`: `{"models":[...]}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelsResponse {
     /// Every downloaded model (the key is required: an `{"error":...}` body must not read as
     /// "none"; `null` reads as none).
@@ -52,6 +53,7 @@ impl ModelsResponse {
 
 /// One downloaded model.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Model {
     /// `llm` or `embedding`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -132,6 +134,7 @@ impl Model {
 
 /// A model's quantization (`bits_per_weight`, where `lms` says `bits`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Quantization {
     /// The quantization name, e.g. `Q4_K_M`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -146,6 +149,7 @@ pub struct Quantization {
 
 /// One instance of a model in memory.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoadedInstance {
     /// The instance identifier to send as `model` (`key`, `key:2`, or a custom one).
     pub id: String,
@@ -159,6 +163,7 @@ pub struct LoadedInstance {
 
 /// An instance's load configuration (also the load response's `load_config`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InstanceConfig {
     /// The loaded context length, in tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,6 +190,7 @@ pub struct InstanceConfig {
 
 /// What a model can do.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Capabilities {
     /// Whether the model takes images.
     #[serde(default, deserialize_with = "null_as_default")]
@@ -202,6 +208,7 @@ pub struct Capabilities {
 
 /// The reasoning settings a model accepts.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ReasoningCapability {
     /// The accepted values of the chat request's `reasoning`.
     #[serde(default, deserialize_with = "null_as_default")]
