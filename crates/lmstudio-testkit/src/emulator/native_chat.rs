@@ -96,7 +96,7 @@ pub(crate) async fn native_chat(shared: &Shared, body: &str) -> Resp {
         return response;
     }
     let (served, load_time) = match target {
-        NativeTarget::Ready(served) => (served, None),
+        NativeTarget::Ready(served) => (*served, None),
         NativeTarget::Load { key, delay } => {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
@@ -191,7 +191,7 @@ async fn stream(shared: Shared, mut writer: SseWriter, ask: Ask, target: NativeT
         return;
     }
     let (served, load_time) = match target {
-        NativeTarget::Ready(served) => (served, None),
+        NativeTarget::Ready(served) => (*served, None),
         NativeTarget::Load { key, delay } => {
             match load_with_progress(&shared, &mut writer, &key, delay, ask.ttl).await {
                 Some(Ok(served)) => (served, Some(delay)),

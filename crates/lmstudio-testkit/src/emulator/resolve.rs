@@ -78,7 +78,7 @@ pub(crate) fn finish_jit_load(
 /// What the native `/api/v1/chat` needs before it can answer.
 pub(crate) enum NativeTarget {
     /// An instance serves the request now.
-    Ready(Served),
+    Ready(Box<Served>),
     /// The model is downloaded but not loaded and JIT is on: load `key` first.
     Load {
         /// The catalog key to load.
@@ -95,7 +95,7 @@ pub(crate) enum NativeTarget {
 pub(crate) fn decide_native(state: &mut State, name: &str) -> NativeTarget {
     if let Some(served) = served_by(state, name) {
         state.touch(name);
-        return NativeTarget::Ready(served);
+        return NativeTarget::Ready(Box::new(served));
     }
     let downloaded = state
         .find_entry(name)
@@ -106,7 +106,7 @@ pub(crate) fn decide_native(state: &mut State, name: &str) -> NativeTarget {
     let key = state.entries[index].model.key.clone();
     if let Some(served) = first_instance(state, &key) {
         state.touch(&served.instance_id);
-        return NativeTarget::Ready(served);
+        return NativeTarget::Ready(Box::new(served));
     }
     if state.jit {
         return NativeTarget::Load {
