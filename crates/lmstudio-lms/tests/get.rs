@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{FakeLms, record_args};
-use lmstudio_lms::{DownloadProgress, GetOptions, GetOutcome, LmsError, StderrProgress};
+use lmstudio_lms::{DownloadProgress, GetOptions, GetOutcome, LmsError};
 
 /// Runs `get` and collects every progress event.
 async fn get(fake: &FakeLms, model: &str) -> (Result<GetOutcome, LmsError>, Vec<DownloadProgress>) {
@@ -207,18 +207,6 @@ async fn stdin_is_null() {
     let outcome = fake.lms.get("a/b", &options, &mut |_| {}).await;
     assert_eq!(outcome.unwrap(), GetOutcome::Downloaded);
     assert_eq!(std::fs::read(fake.file("stdin")).unwrap(), b"");
-}
-
-#[tokio::test]
-async fn the_default_reporter_can_be_used() {
-    let fake = FakeLms::new(|_| REDRAWS.to_owned());
-    let mut bar = StderrProgress::with_label("a/b");
-    let result = fake
-        .lms
-        .get("a/b", &GetOptions::default(), &mut |p| bar.report(&p))
-        .await;
-    bar.finish();
-    assert_eq!(result.unwrap(), GetOutcome::Downloaded);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{FakeLms, record_args};
-use lmstudio_lms::{GetOptions, LmsError, LoadOptions, validate_model_arg};
+use lmstudio_lms::{GetOptions, LmsError, LoadOptions};
 
 const BAD: [(&str, &str); 10] = [
     ("", "empty"),
@@ -20,10 +20,11 @@ const BAD: [(&str, &str); 10] = [
     ("qwen/qwen3\u{2003}4b", "whitespace"),
 ];
 
-#[test]
-fn validate_model_arg_reasons() {
+#[tokio::test]
+async fn bad_arguments_are_refused_with_the_reason() {
+    let fake = FakeLms::new(record_args);
     for (arg, reason_part) in BAD {
-        match validate_model_arg(arg) {
+        match fake.lms.unload(arg).await {
             Err(LmsError::InvalidModelArg { arg: got, reason }) => {
                 assert_eq!(got, arg);
                 assert!(reason.contains(reason_part), "{arg:?}: {reason}");
