@@ -16,8 +16,9 @@ use lmstudio_proto::error::ErrorEnvelope;
 use serde::de::DeserializeOwned;
 use tokio::time::{Instant, Sleep};
 
-use crate::error::{Error, chain_message, excerpt};
+use crate::error::{Error, chain_message};
 use crate::sse::{SseDecoder, SseError, SseEvent, SseEventRef};
+use crate::text::excerpt;
 
 /// Frames read in one poll without producing an event before yielding to the runtime.
 const FRAMES_PER_POLL: usize = 32;
