@@ -29,3 +29,6 @@ pub use discovery::{
 pub use error::{LmsError, NOT_FOUND_MESSAGE};
 pub use lms::{DEFAULT_TIMEOUT, GetOptions, GetOutcome, Lms, LoadOptions};
 pub use progress::{DownloadProgress, format_bytes, parse_progress_line};
+// Public for the fuzz targets (`fuzz/fuzz_targets/lms_progress.rs`) as well as callers.
+pub use text::strip_ansi;
+pub use validate::validate_model_arg;

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 /// Removes ANSI escape sequences (CSI `ESC [ … final`, OSC `ESC ] … BEL|ESC \`, DCS/SOS/PM/APC
 /// strings, two- and three-byte `ESC` sequences, and the 8-bit CSI `U+009B`) and any other
 /// control characters except tab.
-pub(crate) fn strip_ansi(input: &str) -> Cow<'_, str> {
+pub fn strip_ansi(input: &str) -> Cow<'_, str> {
     if !input.chars().any(|c| c != '\t' && c.is_control()) {
         return Cow::Borrowed(input);
     }

@@ -8,7 +8,7 @@ use crate::error::LmsError;
 /// Refused: the empty string, a leading `-` (it would be read as a flag), any whitespace or
 /// control character, and more than one `@`. Nothing runs through a shell, so no other
 /// character needs escaping.
-pub(crate) fn validate_model_arg(arg: &str) -> Result<(), LmsError> {
+pub fn validate_model_arg(arg: &str) -> Result<(), LmsError> {
     let refuse = |reason: &'static str| {
         Err(LmsError::InvalidModelArg {
             arg: arg.to_owned(),

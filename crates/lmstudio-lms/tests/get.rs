@@ -160,9 +160,7 @@ echo 'Download completed.' >&2
         .to_owned()
     });
     // A generous limit turns a pipe deadlock into a Timeout failure instead of a hung test.
-    let options = GetOptions {
-        timeout: Some(Duration::from_secs(300)),
-    };
+    let options = GetOptions::default().with_timeout(Duration::from_secs(300));
     let mut events = Vec::new();
     let result = fake.lms.get("a/b", &options, &mut |p| events.push(p)).await;
     assert_eq!(result.unwrap(), GetOutcome::Downloaded);
@@ -201,9 +199,7 @@ async fn lms_is_asked_for_english_output() {
 async fn stdin_is_null() {
     // `cat` reads stdin to EOF at once when it is /dev/null; a pipe or terminal would block.
     let fake = FakeLms::new(|dir| format!("cat > '{}'", dir.join("stdin").display()));
-    let options = GetOptions {
-        timeout: Some(Duration::from_secs(30)),
-    };
+    let options = GetOptions::default().with_timeout(Duration::from_secs(30));
     let outcome = fake.lms.get("a/b", &options, &mut |_| {}).await;
     assert_eq!(outcome.unwrap(), GetOutcome::Downloaded);
     assert_eq!(std::fs::read(fake.file("stdin")).unwrap(), b"");
