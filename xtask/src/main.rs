@@ -10,6 +10,14 @@ mod integration;
 mod real_server;
 
 use std::process::ExitCode;
+use std::sync::{Mutex, MutexGuard};
+
+/// Locks a mutex, recovering the data if a panicking thread poisoned it (xtask's one copy).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 const USAGE: &str = "\
 usage: cargo xtask <task> [args]

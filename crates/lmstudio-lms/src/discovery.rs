@@ -58,7 +58,10 @@ impl Platform {
 }
 
 /// Everything discovery reads, injected so each platform's rules can be tested anywhere.
+/// Build it with [`DiscoveryInputs::from_process`] or [`DiscoveryInputs::new`], then set the
+/// fields (more inputs may come, so it cannot be built with a literal outside this crate).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DiscoveryInputs {
     /// A path from configuration (`[lmstudio].lms_path`); checked first.
     pub explicit: Option<PathBuf>,
@@ -75,6 +78,18 @@ pub struct DiscoveryInputs {
 }
 
 impl DiscoveryInputs {
+    /// Inputs for `platform` with nothing set: no explicit path, no environment, no home.
+    pub fn new(platform: Platform) -> DiscoveryInputs {
+        DiscoveryInputs {
+            explicit: None,
+            env_lms_path: None,
+            path_var: None,
+            pathext: None,
+            home_dir: None,
+            platform,
+        }
+    }
+
     /// Reads the inputs from this process: its environment, the `home` crate and the platform.
     pub fn from_process(explicit: Option<PathBuf>) -> DiscoveryInputs {
         let platform = Platform::current();

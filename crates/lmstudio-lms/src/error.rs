@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::discovery::DiscoverySource;
 
-/// The exact message shown when no `lms` executable can be found (part of the contract).
+/// The exact message shown when no `lms` executable can be found (part of the contract). This
+/// crate owns the text; crates above it re-export this constant rather than copy it.
 pub const NOT_FOUND_MESSAGE: &str =
     "LM Studio not found. Please install LM Studio from https://lmstudio.ai/";
 
@@ -14,7 +15,7 @@ pub const NOT_FOUND_MESSAGE: &str =
 #[derive(Debug, thiserror::Error)]
 pub enum LmsError {
     /// No `lms` executable was found by any discovery step.
-    #[error("LM Studio not found. Please install LM Studio from https://lmstudio.ai/")]
+    #[error("{}", NOT_FOUND_MESSAGE)]
     NotFound,
 
     /// A path that was asked for explicitly (configuration or `LMSTUDIO_LMS_PATH`) does not exist.

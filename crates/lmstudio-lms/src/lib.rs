@@ -7,7 +7,8 @@
 //!   [`lmstudio_proto::lms`] types), `load`, `unload`.
 //! - Processes run without a shell, with stdin null and both pipes drained concurrently with
 //!   bounded memory. Every command future is cancel-safe: dropping it kills and reaps `lms`.
-//! - [`parse_progress_line`] and [`StderrProgress`] for `lms get`'s progress bar.
+//! - [`parse_progress_line`] for `lms get`'s progress bar, [`format_bytes`] for sizes as `lms`
+//!   prints them.
 //!
 //! This crate knows processes and the `lms` CLI, nothing of HTTP.
 
@@ -18,7 +19,6 @@ mod process;
 mod progress;
 #[cfg(test)]
 mod prop_tests;
-mod reporter;
 mod text;
 mod validate;
 
@@ -28,7 +28,7 @@ pub use discovery::{
 };
 pub use error::{LmsError, NOT_FOUND_MESSAGE};
 pub use lms::{DEFAULT_TIMEOUT, GetOptions, GetOutcome, Lms, LoadOptions};
-pub use progress::{DownloadProgress, parse_progress_line};
-pub use reporter::StderrProgress;
+pub use progress::{DownloadProgress, format_bytes, parse_progress_line};
+// Public for the fuzz targets (`fuzz/fuzz_targets/lms_progress.rs`) as well as callers.
 pub use text::strip_ansi;
 pub use validate::validate_model_arg;

@@ -16,11 +16,22 @@ use crate::validate::validate_model_arg;
 /// The time limit for commands other than `get`, unless [`Lms::with_timeout`] changes it.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Options for [`Lms::get`].
+/// Options for [`Lms::get`]: `GetOptions::default()` and the `with_*` setters (more options
+/// may come, so the struct cannot be built with a literal outside this crate).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GetOptions {
     /// A time limit for the whole download. Default: none (downloads may take hours).
     pub timeout: Option<Duration>,
+}
+
+impl GetOptions {
+    /// Sets [`GetOptions::timeout`].
+    #[must_use]
+    pub fn with_timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
 }
 
 /// What [`Lms::get`] did.
@@ -32,8 +43,18 @@ pub enum GetOutcome {
     AlreadyDownloaded,
 }
 
-/// Options for [`Lms::load`] (each maps to an `lms load` flag).
+/// Options for [`Lms::load`] (each maps to an `lms load` flag): `LoadOptions::default()` and
+/// the `with_*` setters (more flags may come, so the struct cannot be built with a literal
+/// outside this crate).
+///
+/// ```
+/// let options = lmstudio_lms::LoadOptions::default()
+///     .with_context_length(Some(8192))
+///     .with_ttl_seconds(Some(600));
+/// assert_eq!(options.context_length, Some(8192));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LoadOptions {
     /// `-c <n>`: the context length in tokens (at least 1).
     pub context_length: Option<u32>,
@@ -43,6 +64,36 @@ pub struct LoadOptions {
     pub gpu: Option<String>,
     /// `--identifier <id>`: the instance identifier to assign.
     pub identifier: Option<String>,
+}
+
+impl LoadOptions {
+    /// Sets [`LoadOptions::context_length`] (`None`: the server's choice).
+    #[must_use]
+    pub fn with_context_length(mut self, tokens: Option<u32>) -> Self {
+        self.context_length = tokens;
+        self
+    }
+
+    /// Sets [`LoadOptions::ttl_seconds`] (`None`: no idle time-to-live).
+    #[must_use]
+    pub fn with_ttl_seconds(mut self, seconds: Option<u64>) -> Self {
+        self.ttl_seconds = seconds;
+        self
+    }
+
+    /// Sets [`LoadOptions::gpu`] (`off`, `max`, or a ratio `0..1`).
+    #[must_use]
+    pub fn with_gpu(mut self, gpu: impl Into<String>) -> Self {
+        self.gpu = Some(gpu.into());
+        self
+    }
+
+    /// Sets [`LoadOptions::identifier`].
+    #[must_use]
+    pub fn with_identifier(mut self, identifier: impl Into<String>) -> Self {
+        self.identifier = Some(identifier.into());
+        self
+    }
 }
 
 /// A located `lms` executable, ready to run commands.

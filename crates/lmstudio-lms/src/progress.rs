@@ -100,6 +100,28 @@ fn find_percent(line: &str) -> Option<(f64, &str)> {
     None
 }
 
+/// Formats a byte count with decimal units and two decimals, as `lms` and LM Studio print
+/// sizes (`999 B`, `45.67 MB`, `2.28 GB`); [`parse_progress_line`] reads this form back.
+///
+/// ```
+/// assert_eq!(lmstudio_lms::format_bytes(2_280_000_000), "2.28 GB");
+/// assert_eq!(lmstudio_lms::format_bytes(512), "512 B");
+/// ```
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.2} {}", UNITS[unit])
+    }
+}
+
 /// Parses `1.23 GB`, `512 B`, `4.5MiB` into bytes.
 pub(crate) fn parse_size(text: &str) -> Option<u64> {
     let text = text.trim();

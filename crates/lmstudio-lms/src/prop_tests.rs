@@ -3,7 +3,7 @@
 //! Arbitrary text, and text built like `lms get`'s progress bar with hostile numbers in every
 //! slot (`1e308`, `18446744073709551616`, 400 nines, `NaN`, `Infinity:NaN:NaN`, ETAs of
 //! 999999 hours, bad units, ANSI codes anywhere), goes through the progress parser, the
-//! reporter, the line splitter, the stderr tail and the `--json` output parser. None may
+//! size formatter, the line splitter, the stderr tail and the `--json` output parser. None may
 //! panic, and what comes out must be usable: a fraction in `0..=1`, finite speeds, bounded
 //! lines.
 //!
@@ -15,8 +15,9 @@ use proptest::prelude::*;
 use proptest::test_runner::Config;
 
 use crate::lms::parse_json_output;
-use crate::progress::{DownloadProgress, ProgressFilter, parse_progress_line, parse_size};
-use crate::reporter::Printer;
+use crate::progress::{
+    DownloadProgress, ProgressFilter, format_bytes, parse_progress_line, parse_size,
+};
 use crate::text::{LineSplitter, TailBuffer, strip_ansi};
 
 /// Cases per property in a plain `cargo test`.
@@ -111,7 +112,7 @@ fn progress_like_line() -> BoxedStrategy<String> {
         .boxed()
 }
 
-/// Everything parsed from a line is usable, and the reporter prints it in both modes.
+/// Everything parsed from a line is usable, and its sizes format to short text.
 fn check_progress(progress: &DownloadProgress) {
     assert!(
         (0.0..=1.0).contains(&progress.fraction),
@@ -121,12 +122,9 @@ fn check_progress(progress: &DownloadProgress) {
     if let Some(speed) = progress.bytes_per_second {
         assert!(speed.is_finite() && speed >= 0.0, "speed {speed}");
     }
-    for terminal in [true, false] {
-        let mut out = Vec::new();
-        let mut printer = Printer::new("m".to_owned(), terminal);
-        printer.report(progress, &mut out);
-        printer.finish(&mut out);
-        assert!(!out.is_empty());
+    for bytes in [progress.downloaded_bytes, progress.total_bytes] {
+        let text = format_bytes(bytes);
+        assert!(!text.is_empty() && text.len() <= 16, "{bytes} -> {text}");
     }
 }
 
@@ -168,28 +166,13 @@ proptest! {
     }
 
     #[test]
-    fn prop_hostile_reporter_input_never_panics(
-        fraction in any::<f64>(),
-        downloaded_bytes in any::<u64>(),
-        total_bytes in any::<u64>(),
-        speed in any::<Option<f64>>(),
-        eta in any::<Option<u64>>(),
-    ) {
-        // The reporter is public: callers may hand it numbers no parser made.
-        let progress = DownloadProgress {
-            fraction,
-            downloaded_bytes,
-            total_bytes,
-            bytes_per_second: speed,
-            eta: eta.map(std::time::Duration::from_secs),
-        };
-        for terminal in [true, false] {
-            let mut out = Vec::new();
-            let mut printer = Printer::new("m".to_owned(), terminal);
-            printer.report(&progress, &mut out);
-            printer.report(&progress, &mut out);
-            printer.finish(&mut out);
-        }
+    fn prop_any_size_formats_to_text_the_parser_reads_back(bytes in any::<u64>()) {
+        let text = format_bytes(bytes);
+        let parsed = parse_size(&text);
+        prop_assert!(parsed.is_some(), "{} -> {}", bytes, text);
+        // Two decimals of the unit: within 0.5 % (or exact below 1 KB).
+        let (a, b) = (bytes as f64, parsed.unwrap_or_default() as f64);
+        prop_assert!((a - b).abs() <= a * 0.005 + 0.5, "{} -> {} -> {}", bytes, text, b);
     }
 
     #[test]

@@ -80,9 +80,7 @@ async fn a_time_limit_kills_and_reaps_before_returning() {
 #[tokio::test]
 async fn get_accepts_an_optional_time_limit() {
     let fake = hanging();
-    let options = GetOptions {
-        timeout: Some(Duration::from_secs(2)),
-    };
+    let options = GetOptions::default().with_timeout(Duration::from_secs(2));
     let err = fake
         .lms
         .get("a/b", &options, &mut |_| {})

@@ -12,14 +12,7 @@ use common::{write_plain, write_script};
 use lmstudio_lms::{DiscoveryInputs, DiscoverySource, LmsError, Platform, discover, lmstudio_home};
 
 fn inputs(platform: Platform) -> DiscoveryInputs {
-    DiscoveryInputs {
-        explicit: None,
-        env_lms_path: None,
-        path_var: None,
-        pathext: None,
-        home_dir: None,
-        platform,
-    }
+    DiscoveryInputs::new(platform)
 }
 
 fn mkdir(path: &Path) -> PathBuf {

@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{FakeLms, record_args};
-use lmstudio_lms::{DownloadProgress, GetOptions, GetOutcome, LmsError, StderrProgress};
+use lmstudio_lms::{DownloadProgress, GetOptions, GetOutcome, LmsError};
 
 /// Runs `get` and collects every progress event.
 async fn get(fake: &FakeLms, model: &str) -> (Result<GetOutcome, LmsError>, Vec<DownloadProgress>) {
@@ -160,9 +160,7 @@ echo 'Download completed.' >&2
         .to_owned()
     });
     // A generous limit turns a pipe deadlock into a Timeout failure instead of a hung test.
-    let options = GetOptions {
-        timeout: Some(Duration::from_secs(300)),
-    };
+    let options = GetOptions::default().with_timeout(Duration::from_secs(300));
     let mut events = Vec::new();
     let result = fake.lms.get("a/b", &options, &mut |p| events.push(p)).await;
     assert_eq!(result.unwrap(), GetOutcome::Downloaded);
@@ -201,24 +199,10 @@ async fn lms_is_asked_for_english_output() {
 async fn stdin_is_null() {
     // `cat` reads stdin to EOF at once when it is /dev/null; a pipe or terminal would block.
     let fake = FakeLms::new(|dir| format!("cat > '{}'", dir.join("stdin").display()));
-    let options = GetOptions {
-        timeout: Some(Duration::from_secs(30)),
-    };
+    let options = GetOptions::default().with_timeout(Duration::from_secs(30));
     let outcome = fake.lms.get("a/b", &options, &mut |_| {}).await;
     assert_eq!(outcome.unwrap(), GetOutcome::Downloaded);
     assert_eq!(std::fs::read(fake.file("stdin")).unwrap(), b"");
-}
-
-#[tokio::test]
-async fn the_default_reporter_can_be_used() {
-    let fake = FakeLms::new(|_| REDRAWS.to_owned());
-    let mut bar = StderrProgress::with_label("a/b");
-    let result = fake
-        .lms
-        .get("a/b", &GetOptions::default(), &mut |p| bar.report(&p))
-        .await;
-    bar.finish();
-    assert_eq!(result.unwrap(), GetOutcome::Downloaded);
 }
 
 #[test]

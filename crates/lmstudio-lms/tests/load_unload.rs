@@ -24,12 +24,11 @@ fn recording() -> FakeLms {
 #[tokio::test]
 async fn load_passes_every_option_in_order() {
     let fake = recording();
-    let options = LoadOptions {
-        context_length: Some(32768),
-        ttl_seconds: Some(3600),
-        gpu: Some("max".into()),
-        identifier: Some("my-model:fast".into()),
-    };
+    let options = LoadOptions::default()
+        .with_context_length(Some(32768))
+        .with_ttl_seconds(Some(3600))
+        .with_gpu("max")
+        .with_identifier("my-model:fast");
     fake.lms.load("openai/gpt-oss-20b", &options).await.unwrap();
     assert_eq!(
         fake.recorded_args().unwrap(),
@@ -130,22 +129,10 @@ async fn load_time_limit_is_configurable() {
 async fn bad_options_are_refused_before_running() {
     let fake = recording();
     let cases = [
-        LoadOptions {
-            gpu: Some("1.5".into()),
-            ..LoadOptions::default()
-        },
-        LoadOptions {
-            context_length: Some(0),
-            ..LoadOptions::default()
-        },
-        LoadOptions {
-            ttl_seconds: Some(0),
-            ..LoadOptions::default()
-        },
-        LoadOptions {
-            identifier: Some("--all".into()),
-            ..LoadOptions::default()
-        },
+        LoadOptions::default().with_gpu("1.5"),
+        LoadOptions::default().with_context_length(Some(0)),
+        LoadOptions::default().with_ttl_seconds(Some(0)),
+        LoadOptions::default().with_identifier("--all"),
     ];
     for options in cases {
         let err = fake.lms.load("a/b", &options).await.unwrap_err();

@@ -164,22 +164,6 @@ async fn a_tool_is_called_when_the_user_names_it() {
 }
 
 #[tokio::test]
-async fn the_v0_path_adds_stats_model_info_and_runtime() {
-    let emulator = emulator().await;
-    let body = post(
-        &emulator.url(),
-        "/api/v0/chat/completions",
-        &json!({"model": KEY, "messages": user("hi")}),
-    )
-    .await
-    .json();
-    assert_eq!(body["stats"]["stop_reason"], "eosFound");
-    assert_eq!(body["model_info"]["context_length"], 4096);
-    assert_eq!(body["model_info"]["quant"], "MXFP4");
-    assert!(body["runtime"]["name"].is_string());
-}
-
-#[tokio::test]
 async fn validation_errors_use_the_string_form() {
     let emulator = emulator().await;
     let missing = chat(&emulator, json!({"model": KEY})).await;

@@ -53,19 +53,6 @@ async fn v0_models_have_the_documented_fields() {
         .unwrap();
     assert_eq!(loaded["state"], "loaded");
     assert_eq!(loaded["loaded_context_length"], 4096);
-    let one = get(&emulator.url(), "/api/v0/models/qwen2-vl-7b-instruct").await;
-    check_fields(&fixture_json("docs_v0_1.json"), &one.json(), false, "$");
-    assert_eq!(one.json()["state"], "not-loaded");
-    let encoded = get(&emulator.url(), "/api/v0/models/google%2Fgemma-4-26b-a4b").await;
-    assert_eq!(encoded.json()["id"], "google/gemma-4-26b-a4b");
-    let missing = get(&emulator.url(), "/api/v0/models/nope").await;
-    assert_eq!(missing.status, 404);
-    assert!(
-        missing.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("nope")
-    );
 }
 
 #[tokio::test]
@@ -157,23 +144,86 @@ async fn download_bodies_match_the_fixtures_exactly() {
 }
 
 #[tokio::test]
-async fn v0_chat_and_completion_bodies_have_the_documented_fields() {
-    let emulator = catalog_emulator().await;
-    let chat = post(
+async fn v1_chat_bodies_and_stream_events_have_the_documented_fields() {
+    let emulator = Emulator::builder()
+        .model(CatalogModel::llm("openai/gpt-oss-20b").downloaded(true))
+        .reasoning(lmstudio_testkit::ReasoningField::Reasoning)
+        .start()
+        .await
+        .unwrap();
+    let whole = post(
         &emulator.url(),
-        "/api/v0/chat/completions",
-        &json!({"model": "google/gemma-4-26b-a4b", "messages": [{"role": "user", "content": "Introduce yourself."}], "max_tokens": -1}),
+        "/api/v1/chat",
+        &json!({"model": "openai/gpt-oss-20b", "input": "What is in this image?"}),
     )
     .await;
-    check_fields(&fixture_json("docs_v0_2.json"), &chat.json(), false, "$");
-    let completion = post(
+    assert_eq!(whole.status, 200);
+    let body = whole.json();
+    check_fields(&fixture_json("docs_v1_chat_1.json"), &body, false, "$");
+    assert_eq!(body["output"][0]["type"], "reasoning");
+    assert_eq!(body["output"][1]["type"], "message");
+    assert!(
+        body["stats"]["model_load_time_seconds"].is_number(),
+        "JIT-loaded"
+    );
+    emulator.unload_all();
+    let streamed = post(
         &emulator.url(),
-        "/api/v0/completions",
-        &json!({"model": "google/gemma-4-26b-a4b", "prompt": "the meaning of life is", "max_tokens": 9}),
+        "/api/v1/chat",
+        &json!({"model": "openai/gpt-oss-20b", "input": "hello there", "stream": true}),
     )
     .await;
-    let body = completion.json();
-    check_fields(&fixture_json("docs_v0_3.json"), &body, false, "$");
-    assert_eq!(body["choices"][0]["finish_reason"], "length");
-    assert_eq!(body["stats"]["stop_reason"], "maxPredictedTokensReached");
+    assert_eq!(streamed.header("content-type"), Some("text/event-stream"));
+    let events = streamed.sse_events();
+    let names: Vec<&str> = events.iter().filter_map(|(n, _)| n.as_deref()).collect();
+    assert_eq!(names.len(), events.len(), "every event is named");
+    assert_eq!(names.first(), Some(&"chat.start"));
+    assert_eq!(names.last(), Some(&"chat.end"));
+    for (name, data) in &events {
+        let data: Value = serde_json::from_str(data).unwrap();
+        assert_eq!(
+            data["type"].as_str(),
+            name.as_deref(),
+            "type repeats the name"
+        );
+        let fixture = (0..19)
+            .map(|i| fixture_json(&format!("docs_v1_stream_events_{i}.json")))
+            .find(|f| f["type"] == data["type"])
+            .unwrap_or_else(|| panic!("undocumented event {name:?}"));
+        // The fixture of `chat.end` shows a tool call the emulator never makes: compare
+        // `result` with the non-streamed body instead.
+        if fixture["type"] == "chat.end" {
+            check_fields(
+                &fixture_json("docs_v1_chat_1.json"),
+                &data["result"],
+                false,
+                "$",
+            );
+        } else {
+            check_fields(&fixture, &data, true, "$");
+        }
+    }
+    for expected in [
+        "model_load.start",
+        "model_load.progress",
+        "model_load.end",
+        "prompt_processing.start",
+        "prompt_processing.progress",
+        "prompt_processing.end",
+        "reasoning.start",
+        "reasoning.delta",
+        "reasoning.end",
+        "message.start",
+        "message.delta",
+        "message.end",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    assert_eq!(
+        emulator.loaded_instances("openai/gpt-oss-20b"),
+        ["openai/gpt-oss-20b"]
+    );
 }

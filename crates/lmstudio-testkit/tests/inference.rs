@@ -87,7 +87,7 @@ async fn embeddings_are_deterministic_unit_vectors() {
     assert!((norm - 1.0).abs() < 1e-9);
     let many = post(
         &emulator.url(),
-        "/api/v0/embeddings",
+        "/v1/embeddings",
         &json!({"model": EMBED, "input": ["hello world", "other"]}),
     )
     .await

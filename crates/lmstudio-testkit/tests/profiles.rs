@@ -71,6 +71,19 @@ async fn the_0_3_profile_has_no_api_v1() {
     );
     let status = get(&url, "/api/v1/models/download/status/job_1").await;
     assert!(status.json()["error"].is_string());
+    let chat = post(
+        &url,
+        "/api/v1/chat",
+        &json!({"model": "openai/gpt-oss-20b", "input": "hi", "stream": true}),
+    )
+    .await;
+    assert_eq!(
+        (chat.status, chat.json()),
+        (
+            200,
+            json!({"error": "Unexpected endpoint or method. (POST /api/v1/chat)"})
+        )
+    );
     assert_eq!(get(&url, "/api/v0/models").await.json()["object"], "list");
     assert_eq!(get(&url, "/v1/models").await.json()["object"], "list");
 }

@@ -309,13 +309,7 @@ fn sanitize(input: &str) -> String {
         Some(at) => format!("{prefix}***{}", &rest[at..]),
         None => input.to_owned(),
     };
-    if shown.chars().count() > 200 {
-        let mut cut: String = shown.chars().take(199).collect();
-        cut.push('…');
-        cut
-    } else {
-        shown
-    }
+    crate::text::cut_chars(&shown, 200)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use http::StatusCode;
 use lmstudio_proto::error::ErrorEnvelope;
 
 use crate::endpoint::EndpointError;
+use crate::text::excerpt;
 
 /// Longest body excerpt (in characters) kept in an error.
 pub const EXCERPT_CHARS: usize = 256;
@@ -157,8 +158,8 @@ pub enum Error {
         envelope: Option<Box<ErrorEnvelope>>,
     },
 
-    /// A stream ended before its `[DONE]` marker.
-    #[error("{url}: the stream ended before [DONE]")]
+    /// A stream ended before its protocol's final event (`[DONE]`, `message_stop`, ...).
+    #[error("{url}: the stream ended before its final event")]
     StreamEndedEarly {
         /// The URL requested.
         url: String,
@@ -264,28 +265,6 @@ impl Error {
             _ => None,
         }
     }
-}
-
-/// A bounded, single-line excerpt of a body: at most [`EXCERPT_CHARS`] characters, control
-/// characters replaced by spaces, `…` appended when cut.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    // 4 bytes per char at most: never decode more than needed.
-    let window = &body[..body.len().min(EXCERPT_CHARS * 4)];
-    let text = String::from_utf8_lossy(window);
-    let text = text.trim();
-    let total = text.chars().count();
-    let cut = total > EXCERPT_CHARS || window.len() < body.len();
-    let keep = if cut { EXCERPT_CHARS - 1 } else { total };
-    let mut out = String::with_capacity(keep + 3);
-    out.extend(
-        text.chars()
-            .take(keep)
-            .map(|c| if c.is_control() { ' ' } else { c }),
-    );
-    if cut {
-        out.push('…');
-    }
-    out
 }
 
 /// Builds the error for a response whose status or body says it failed, if it did.
@@ -438,22 +417,6 @@ pub(crate) fn is_stale_connection(error: &hyper_util::client::legacy::Error) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn excerpt_is_bounded_and_single_line() {
-        let long = "x".repeat(10_000);
-        let e = excerpt(long.as_bytes());
-        assert_eq!(e.chars().count(), EXCERPT_CHARS);
-        assert!(e.ends_with('…'));
-        assert_eq!(excerpt(b"  a\nb\r\tc  "), "a b  c");
-        assert_eq!(excerpt(b""), "");
-        let exact = "y".repeat(EXCERPT_CHARS);
-        assert_eq!(excerpt(exact.as_bytes()), exact);
-        // Multi-byte text cut anywhere stays valid and bounded.
-        let wide = "é".repeat(5_000);
-        assert!(excerpt(wide.as_bytes()).chars().count() <= EXCERPT_CHARS);
-        assert_eq!(excerpt(&[0xff, b'a']), "\u{fffd}a");
-    }
 
     #[test]
     fn response_errors_keep_the_server_message() {

@@ -12,9 +12,10 @@ use http::{HeaderMap, StatusCode};
 use lmstudio_proto::error::ErrorEnvelope;
 use serde::de::DeserializeOwned;
 
-use crate::error::{BoxError, Error, excerpt};
+use crate::error::{BoxError, Error};
 use crate::sse::SseEventRef;
 use crate::stream::SseStream;
+use crate::text::excerpt;
 
 /// What one event means to a protocol.
 #[derive(Debug)]

@@ -44,6 +44,7 @@ mod pool;
 mod request;
 pub mod sse;
 mod stream;
+mod text;
 
 pub use client::{Client, ClientBuilder};
 pub use endpoint::{Endpoint, EndpointError};

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-/// Time and size limits. Every field is public; the `with_*` methods set one at a time.
+/// Time and size limits. Every field is public; build them from `Limits::default()` with the
+/// `with_*` methods, one at a time (more limits may come, so the struct cannot be built with
+/// a literal or `..` outside this crate).
 ///
 /// ```
 /// use std::time::Duration;
@@ -13,6 +15,7 @@ use std::time::Duration;
 /// assert_eq!(limits.max_body_bytes, 32 * 1024 * 1024);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Limits {
     /// Resolving the host and opening the TCP connection. Default 5 s
     /// ([`Limits::DEFAULT_CONNECT`]).

@@ -17,11 +17,12 @@ use crate::body::read_limited;
 use crate::client::Client;
 use crate::connect::with_connect_limit;
 use crate::error::{
-    Error, chain_message, error_from_response, excerpt, from_client_error, is_stale_connection,
+    Error, chain_message, error_from_response, from_client_error, is_stale_connection,
 };
 use crate::event_stream::{EventDecoder, EventStream, JsonStream, JsonUntilDone};
 use crate::limits::Limits;
 use crate::stream::SseStream;
+use crate::text::excerpt;
 
 const APPLICATION_JSON: &str = "application/json";
 const TEXT_EVENT_STREAM: &str = "text/event-stream";

@@ -42,6 +42,7 @@ pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 ///
 /// `Debug` never shows the API token, and shows only the *names* of unknown keys.
 #[derive(Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct VTCodeConfig {
     /// The `[agent]` section.
     pub agent: AgentConfig,
@@ -158,6 +159,7 @@ impl VTCodeConfig {
 
 /// The `[agent]` section.
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct AgentConfig {
     /// The model provider. Default `"lmstudio"`; env `VTCODE_PROVIDER` overrides.
     pub provider: String,
@@ -179,6 +181,7 @@ impl Default for AgentConfig {
 
 /// The `[lmstudio]` section: where the server is, how to authenticate, limits and load policy.
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct LmStudioConfig {
     /// Server URL (with or without `/v1`). `None` = the caller's default (`http://localhost:1234`).
     /// Env `LMSTUDIO_URL` overrides.

@@ -21,9 +21,8 @@ pub(crate) use map::ErrorContext;
 /// The verbatim message for an unreachable server.
 pub const NOT_RESPONDING_MESSAGE: &str = "LM Studio is not responding. Install from https://lmstudio.ai/download and run 'lms server start'.";
 
-/// The verbatim message when the `lms` CLI cannot be found.
-pub const LMS_NOT_FOUND_MESSAGE: &str =
-    "LM Studio not found. Please install LM Studio from https://lmstudio.ai/";
+/// The verbatim message when the `lms` CLI cannot be found (owned by `lmstudio-lms`).
+pub use lmstudio_lms::NOT_FOUND_MESSAGE as LMS_NOT_FOUND_MESSAGE;
 
 /// The cause behind an error, shared so the error stays cheap to clone.
 pub type ErrorSource = Arc<dyn StdError + Send + Sync + 'static>;
@@ -221,7 +220,7 @@ impl fmt::Display for LmStudioError {
             }
             Self::StreamEndedEarly { url } => write!(
                 f,
-                "the stream from {url} ended before [DONE]; the answer is incomplete"
+                "the stream from {url} ended before its final event; the answer is incomplete"
             ),
             Self::TooLarge { url, limit, .. } => {
                 write!(f, "the response from {url} exceeded the {limit}-byte limit")

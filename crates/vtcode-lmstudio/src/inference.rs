@@ -99,7 +99,7 @@ impl LMStudioClient {
     /// another caller started), bounded by the load timeout, so that the request does not
     /// make LM Studio load a second instance just in time. Reported as
     /// [`ProgressEvent::WaitingForLoad`]. When the wait runs out the request goes ahead.
-    async fn wait_for_load_in_progress(&self, model: &str) {
+    pub(crate) async fn wait_for_load_in_progress(&self, model: &str) {
         let pending = self.engine().loads_in_progress(model);
         if pending.is_empty() {
             return;

@@ -16,8 +16,8 @@
 //! [`ensure_oss_ready`] reaches the server (a refused connection fails in milliseconds), reads
 //! the model list once, downloads the model with progress on stderr if it is missing, then
 //! loads it in the background. [`LMStudioClient`] offers each step separately, an awaited
-//! variant with a [`ReadinessReport`], model metadata, chat (streamed or not), completions and
-//! embeddings.
+//! variant with a [`ReadinessReport`], model metadata, chat (streamed or not), completions,
+//! embeddings, and LM Studio's native chat with model-load progress ([`NativeChatStream`]).
 //!
 //! Errors from the seed API are `std::io::Error`s whose inner error is an [`LmStudioError`]:
 //!
@@ -43,6 +43,7 @@ mod inference;
 mod listing;
 mod load;
 mod model_id;
+mod native_chat;
 mod numbers;
 mod progress;
 mod readiness;
@@ -66,6 +67,7 @@ pub use download::DownloadOutcome;
 pub use error::{ErrorSource, LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE};
 pub use inference::{ChatStream, ChatStreamSummary};
 pub use load::{LoadMethod, LoadOptions, LoadOutcome};
+pub use native_chat::{NativeChatStream, NativeChatSummary, NativeModelLoad};
 pub use progress::{
     DownloadMethod, NoProgress, ProgressEvent, ProgressReporter, StderrReporter, format_bytes,
     progress_line,

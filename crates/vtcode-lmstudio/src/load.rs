@@ -248,12 +248,9 @@ impl LMStudioClient {
             match self.lms() {
                 Ok(lms) => {
                     let lms = lms.with_timeout(self.inner.settings.load_timeout);
-                    let lms_options = lmstudio_lms::LoadOptions {
-                        context_length: options.context_length,
-                        ttl_seconds: options.ttl_seconds,
-                        gpu: None,
-                        identifier: None,
-                    };
+                    let lms_options = lmstudio_lms::LoadOptions::default()
+                        .with_context_length(options.context_length)
+                        .with_ttl_seconds(options.ttl_seconds);
                     lms.load(key, &lms_options)
                         .await
                         .map_err(LmStudioError::from_lms)?;

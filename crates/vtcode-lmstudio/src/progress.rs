@@ -5,6 +5,10 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// Formats a byte count with decimal units, as LM Studio does (`2.28 GB`); from `lmstudio-lms`,
+/// which owns the one implementation.
+pub use lmstudio_lms::format_bytes;
+
 /// How a download is carried out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -172,10 +176,7 @@ impl ProgressReporter for StderrReporter {
                 if self.terminal {
                     self.emit(&line, true);
                 } else if let Some(decile) = progress_decile(event) {
-                    let mut last = self
-                        .last_decile
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let mut last = crate::client::lock(&self.last_decile);
                     if *last != Some(decile) {
                         *last = Some(decile);
                         drop(last);
@@ -257,32 +258,9 @@ pub fn progress_line(event: &ProgressEvent) -> String {
     line
 }
 
-/// Formats a byte count with decimal units, as LM Studio does (`2.28 GB`).
-pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.2} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bytes_use_decimal_units() {
-        assert_eq!(format_bytes(999), "999 B");
-        assert_eq!(format_bytes(2_280_000_000), "2.28 GB");
-        assert_eq!(format_bytes(45_670_000), "45.67 MB");
-    }
 
     #[test]
     fn progress_line_shows_percent_speed_and_eta() {

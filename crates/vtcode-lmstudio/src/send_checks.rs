@@ -37,6 +37,15 @@ fn futures_are_send(client: &LMStudioClient, config: &VTCodeConfig) {
     let request = crate::proto::openai::ChatCompletionRequest::new("m", Vec::new());
     check(client.chat(request.clone()));
     check(client.chat_stream(request));
+    let native = crate::proto::native::v1::ChatRequest::new("m", "hi");
+    check(client.native_chat(native.clone()));
+    check(client.native_chat_stream(native));
+}
+
+/// Never called: the native stream's summary future is `Send` too.
+#[allow(dead_code)]
+fn stream_futures_are_send(stream: crate::NativeChatStream) {
+    send(&stream.into_summary());
 }
 
 #[test]
@@ -46,5 +55,6 @@ fn handles_cross_threads() {
     send_sync_static::<crate::ReadinessReport>();
     fn send_static<T: Send + 'static>() {}
     send_static::<crate::ChatStream>();
+    send_static::<crate::NativeChatStream>();
     send_static::<crate::LMStudioClientBuilder>();
 }

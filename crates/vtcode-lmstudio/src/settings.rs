@@ -47,14 +47,12 @@ impl Settings {
                 "[lmstudio].base_url / LMSTUDIO_URL {base_url:?} is not usable: {e}"
             ))
         })?;
-        let limits = Limits {
-            connect: ms(lm.connect_timeout_ms),
-            response_headers: ms(lm.response_headers_timeout_ms),
-            idle: ms(lm.idle_timeout_ms),
-            deadline: ms(lm.request_timeout_ms),
-            max_body_bytes: usize::try_from(lm.max_body_bytes).unwrap_or(usize::MAX),
-            ..Limits::default()
-        };
+        let limits = Limits::default()
+            .with_connect(ms(lm.connect_timeout_ms))
+            .with_response_headers(ms(lm.response_headers_timeout_ms))
+            .with_idle(ms(lm.idle_timeout_ms))
+            .with_deadline(ms(lm.request_timeout_ms))
+            .with_max_body_bytes(usize::try_from(lm.max_body_bytes).unwrap_or(usize::MAX));
         let default_model = config
             .agent
             .default_model

@@ -73,10 +73,7 @@ pub(super) fn bar(fraction: f64) -> String {
 
 impl ProgressReporter for TerminalProgress {
     fn report(&self, event: &ProgressEvent) {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = crate::lock(&self.state);
         match event {
             ProgressEvent::DownloadStarted {
                 model,

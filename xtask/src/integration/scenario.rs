@@ -85,9 +85,7 @@ impl Scenario {
     pub(super) fn client(&self) -> Result<LMStudioClient, String> {
         let events = self.events.clone();
         let reporter = move |event: &ProgressEvent| {
-            if let Ok(mut events) = events.lock() {
-                events.push(event.clone());
-            }
+            crate::lock(&events).push(event.clone());
         };
         let reporter: Arc<dyn ProgressReporter> = Arc::new(reporter);
         LMStudioClient::builder(&self.config)
@@ -100,6 +98,6 @@ impl Scenario {
 
     /// The progress events recorded so far.
     pub(super) fn events(&self) -> Vec<ProgressEvent> {
-        self.events.lock().map(|e| e.clone()).unwrap_or_default()
+        crate::lock(&self.events).clone()
     }
 }

@@ -44,10 +44,7 @@ impl RecordingProxy {
 
     /// The HTTP request lines clients sent so far, e.g. `GET /v1/models`.
     pub(crate) fn requests(&self) -> Vec<String> {
-        let sent = match self.sent.lock() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
+        let sent = crate::lock(&self.sent).clone();
         String::from_utf8_lossy(&sent)
             .split("\r\n")
             .filter_map(request_line)
@@ -91,9 +88,7 @@ async fn forward(client: TcpStream, upstream: u16, record: Arc<Mutex<Vec<u8>>>) 
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            if let Ok(mut sent) = record.lock() {
-                sent.extend_from_slice(&buf[..n]);
-            }
+            crate::lock(&record).extend_from_slice(&buf[..n]);
             if server_write.write_all(&buf[..n]).await.is_err() {
                 break;
             }

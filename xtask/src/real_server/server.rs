@@ -122,13 +122,11 @@ impl RunningServer {
     async fn wait_ready(&mut self) -> Result<(), String> {
         let endpoint = Endpoint::parse(&self.base_url())
             .map_err(|e| format!("bad server address {}: {e}", self.base_url()))?;
-        let limits = Limits {
-            connect: Duration::from_secs(1),
-            response_headers: Duration::from_secs(2),
-            idle: Duration::from_secs(2),
-            deadline: Duration::from_secs(3),
-            ..Limits::default()
-        };
+        let limits = Limits::default()
+            .with_connect(Duration::from_secs(1))
+            .with_response_headers(Duration::from_secs(2))
+            .with_idle(Duration::from_secs(2))
+            .with_deadline(Duration::from_secs(3));
         let probe = Client::builder(endpoint)
             .limits(limits)
             .build()

@@ -13,7 +13,8 @@ pub enum Profile {
     /// LM Studio 0.3.x: `/v1/*` and `/api/v0/*` only; `/api/v1/*` answers HTTP 200 with the
     /// string error `Unexpected endpoint or method. (GET /api/v1/models)`; no auth.
     V0_3,
-    /// LM Studio 0.4.x: adds `/api/v1/models`, load, unload, download + status, and API tokens.
+    /// LM Studio 0.4.x: adds `/api/v1/models`, load, unload, download + status, the native
+    /// `/api/v1/chat` (streamed with named events), and API tokens.
     #[default]
     V0_4,
 }
@@ -34,9 +35,10 @@ pub enum ReasoningField {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StreamFault {
     /// After this many `data:` chunks, send `data: {"error":{...}}` and end the body without
-    /// `data: [DONE]`.
+    /// `data: [DONE]` (`/api/v1/chat`: an `error` event, then `chat.end`).
     ErrorAfter(usize),
-    /// After this many `data:` chunks, end the body cleanly but without `data: [DONE]`.
+    /// After this many `data:` chunks, end the body cleanly but without `data: [DONE]`
+    /// (`/api/v1/chat`: without `chat.end`).
     DropAfter(usize),
     /// After this many `data:` chunks, abort the connection mid-body (the chunked encoding is
     /// never terminated).

@@ -1,26 +1,17 @@
-//! `POST /v1/chat/completions` and `/api/v0/chat/completions`, streamed and not.
+//! `POST /v1/chat/completions`, streamed and not.
 
 use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
 
 use super::builder::ReasoningField;
-use super::catalog::{CatalogModel, ModelKind};
+use super::catalog::ModelKind;
 use super::clock;
 use super::generate::{self, Generation};
 use super::reply::{self, Resp};
 use super::resolve::{self, Served};
 use super::sse;
 use super::{Shared, lock};
-
-/// Which path the request came in on: the v0 path adds `stats`, `model_info` and `runtime`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Flavor {
-    /// `/v1/...`
-    OpenAi,
-    /// `/api/v0/...`
-    V0,
-}
 
 /// Identity shared by every chunk of one answer.
 #[derive(Clone, Debug)]
@@ -87,7 +78,7 @@ pub(crate) fn context_overflow(prompt_tokens: u64, context_length: u32) -> Optio
 }
 
 /// Handles a chat completion request.
-pub(crate) async fn chat_completions(shared: &Shared, body: &str, flavor: Flavor) -> Resp {
+pub(crate) async fn chat_completions(shared: &Shared, body: &str) -> Resp {
     let request = match reply::parse_object(body) {
         Ok(request) => request,
         Err(response) => return *response,
@@ -131,11 +122,7 @@ pub(crate) async fn chat_completions(shared: &Shared, body: &str, flavor: Flavor
         });
         return response;
     }
-    let mut body = completion_body(&meta, &generation, field);
-    if flavor == Flavor::V0 {
-        add_v0_extras(&mut body, &generation, &served);
-    }
-    reply::json(200, &body)
+    reply::json(200, &completion_body(&meta, &generation, field))
 }
 
 /// The `usage` object.
@@ -194,35 +181,6 @@ fn completion_body(meta: &Meta, generation: &Generation, field: ReasoningField) 
         "usage": usage(generation, field),
         "stats": {},
         "system_fingerprint": meta.model,
-    })
-}
-
-/// Adds the v0 fields: `stats`, `model_info`, `runtime`.
-pub(crate) fn add_v0_extras(body: &mut Value, generation: &Generation, served: &Served) {
-    body["stats"] = json!({
-        "tokens_per_second": 50.0,
-        "time_to_first_token": 0.05,
-        "generation_time": generation.completion_tokens as f64 / 50.0,
-        "stop_reason": if generation.finish_reason == "length" {
-            "maxPredictedTokensReached"
-        } else {
-            "eosFound"
-        },
-    });
-    body["model_info"] = model_info(&served.model, served.context_length);
-    body["runtime"] = json!({
-        "name": "lmstudio-emulator",
-        "version": env!("CARGO_PKG_VERSION"),
-        "supported_formats": ["gguf", "mlx"],
-    });
-}
-
-fn model_info(model: &CatalogModel, context_length: u32) -> Value {
-    json!({
-        "arch": model.architecture,
-        "quant": model.quantization.as_ref().map(|(name, _)| name.clone()),
-        "format": model.format,
-        "context_length": context_length,
     })
 }
 

@@ -1,10 +1,10 @@
-//! `POST /v1/completions` and `/v1/embeddings` (and their `/api/v0` twins).
+//! `POST /v1/completions` and `/v1/embeddings`.
 
 use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
-use super::chat::{self, Flavor};
+use super::chat;
 use super::clock;
 use super::generate;
 use super::reply::{self, Resp};
@@ -16,7 +16,7 @@ use super::{Shared, lock};
 pub(crate) const EMBEDDING_DIMS: usize = 64;
 
 /// Handles a legacy text completion (no chat template).
-pub(crate) async fn completions(shared: &Shared, body: &str, flavor: Flavor) -> Resp {
+pub(crate) async fn completions(shared: &Shared, body: &str) -> Resp {
     let request = match reply::parse_object(body) {
         Ok(request) => request,
         Err(response) => return *response,
@@ -89,9 +89,6 @@ pub(crate) async fn completions(shared: &Shared, body: &str, flavor: Flavor) -> 
     }
     let mut body = choice(&generation.content, json!(generation.finish_reason));
     body["usage"] = usage;
-    if flavor == Flavor::V0 {
-        chat::add_v0_extras(&mut body, &generation, &served);
-    }
     reply::json(200, &body)
 }
 

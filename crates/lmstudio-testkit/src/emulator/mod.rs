@@ -16,10 +16,10 @@
 //!
 //! What it serves (see the crate's tests for the exact bodies):
 //! - always: `GET /lmstudio-greeting`, `GET /v1/models`, `POST /v1/chat/completions`,
-//!   `/v1/completions`, `/v1/embeddings`, `/v1/responses`, and `/api/v0/models[/{id}]`,
-//!   `/api/v0/chat/completions`, `/api/v0/completions`, `/api/v0/embeddings`;
+//!   `/v1/completions`, `/v1/embeddings`, `/v1/responses`, and `GET /api/v0/models`;
 //! - [`Profile::V0_4`] only: `GET /api/v1/models`, `POST /api/v1/models/load`, `/unload`,
-//!   `/download`, `GET /api/v1/models/download/status/{job_id}`, and bearer-token auth;
+//!   `/download`, `GET /api/v1/models/download/status/{job_id}`, `POST /api/v1/chat`
+//!   (whole, or streamed as named events), and bearer-token auth;
 //! - anything else: HTTP 200 with `{"error":"Unexpected endpoint or method. (GET /x)"}`;
 //! - `/__testkit/...`: a private admin API the `fake-lms` binary uses (no auth, any profile).
 
@@ -33,6 +33,7 @@ mod inference;
 mod manage_routes;
 mod model_json;
 mod models_routes;
+mod native_chat;
 mod reply;
 mod resolve;
 mod responses;

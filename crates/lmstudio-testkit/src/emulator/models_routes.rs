@@ -1,4 +1,4 @@
-//! The model listings: `GET /v1/models`, `/api/v0/models[/{id}]`, `/api/v1/models`.
+//! The model listings: `GET /v1/models`, `/api/v0/models`, `/api/v1/models`.
 
 use serde_json::{Value, json};
 
@@ -37,26 +37,6 @@ pub(crate) fn v0_models(shared: &Shared) -> Resp {
         .map(model_json::v0_model)
         .collect();
     reply::json(200, &json!({ "object": "list", "data": data }))
-}
-
-/// `GET /api/v0/models/{id}`: one downloaded model (its key or a variant), else a 404.
-pub(crate) fn v0_model(shared: &Shared, id: &str) -> Resp {
-    let state = lock(shared);
-    match state
-        .find_entry(id)
-        .filter(|&index| state.entries[index].downloaded)
-    {
-        Some(index) => reply::json(200, &model_json::v0_model(&state.entries[index])),
-        None => reply::json(
-            404,
-            &json!({ "error": {
-                "message": format!("Model \"{id}\" not found."),
-                "type": "invalid_request_error",
-                "param": "model",
-                "code": "model_not_found",
-            }}),
-        ),
-    }
 }
 
 /// `GET /api/v1/models`: every downloaded model with its loaded instances.

@@ -38,21 +38,85 @@ pub(crate) async fn resolve(shared: &Shared, name: &str, ttl: Option<u64>) -> Re
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            let mut state = lock(shared);
-            if let Some(served) = first_instance(&state, &key) {
-                return Ok(served);
-            }
-            let spec = LoadSpec {
-                ttl: ttl.map(Duration::from_secs),
-                jit: true,
-                ..LoadSpec::default()
-            };
-            match state.create_instance(&key, &spec) {
-                Ok(id) => served_by(&state, &id).ok_or_else(reply::no_models_loaded),
-                Err(message) => Err(reply::string_error(404, &message)),
-            }
+            finish_jit_load(&mut lock(shared), &key, ttl).map_err(|failure| match failure {
+                JitFailure::Vanished => reply::no_models_loaded(),
+                JitFailure::Refused(message) => reply::string_error(404, &message),
+            })
         }
     }
+}
+
+/// Why a just-in-time load could not finish.
+pub(crate) enum JitFailure {
+    /// The instance disappeared right after it was created.
+    Vanished,
+    /// The state refused the load (unknown or not downloaded model).
+    Refused(String),
+}
+
+/// Ends a JIT load whose delay has passed: the first instance of `key` if one appeared in the
+/// meantime, else a new JIT instance.
+pub(crate) fn finish_jit_load(
+    state: &mut State,
+    key: &str,
+    ttl: Option<u64>,
+) -> Result<Served, JitFailure> {
+    if let Some(served) = first_instance(state, key) {
+        return Ok(served);
+    }
+    let spec = LoadSpec {
+        ttl: ttl.map(Duration::from_secs),
+        jit: true,
+        ..LoadSpec::default()
+    };
+    match state.create_instance(key, &spec) {
+        Ok(id) => served_by(state, &id).ok_or(JitFailure::Vanished),
+        Err(message) => Err(JitFailure::Refused(message)),
+    }
+}
+
+/// What the native `/api/v1/chat` needs before it can answer.
+pub(crate) enum NativeTarget {
+    /// An instance serves the request now.
+    Ready(Box<Served>),
+    /// The model is downloaded but not loaded and JIT is on: load `key` first.
+    Load {
+        /// The catalog key to load.
+        key: String,
+        /// How long the load takes.
+        delay: Duration,
+    },
+    /// Nothing can answer: the message for a `model_not_found` error.
+    Missing(String),
+}
+
+/// Finds the instance for a native chat (no "single loaded model answers anything" quirk: the
+/// native API names the model it serves).
+pub(crate) fn decide_native(state: &mut State, name: &str) -> NativeTarget {
+    if let Some(served) = served_by(state, name) {
+        state.touch(name);
+        return NativeTarget::Ready(Box::new(served));
+    }
+    let downloaded = state
+        .find_entry(name)
+        .filter(|&index| state.entries[index].downloaded);
+    let Some(index) = downloaded else {
+        return NativeTarget::Missing(format!("Model '{name}' not found"));
+    };
+    let key = state.entries[index].model.key.clone();
+    if let Some(served) = first_instance(state, &key) {
+        state.touch(&served.instance_id);
+        return NativeTarget::Ready(Box::new(served));
+    }
+    if state.jit {
+        return NativeTarget::Load {
+            key,
+            delay: state.load_delay,
+        };
+    }
+    NativeTarget::Missing(format!(
+        "Model '{key}' is not loaded and just-in-time loading is off"
+    ))
 }
 
 fn decide(state: &mut State, name: &str) -> Decision {

@@ -10,10 +10,10 @@ use hyper::body::Incoming;
 use serde_json::json;
 
 use super::builder::Profile;
-use super::chat::{self, Flavor};
+use super::chat;
 use super::reply::{self, Resp};
 use super::state::RecordedRequest;
-use super::{Shared, admin, inference, lock, manage_routes, models_routes, responses};
+use super::{Shared, admin, inference, lock, manage_routes, models_routes, native_chat, responses};
 
 /// Largest request body the emulator reads.
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -88,28 +88,17 @@ fn bearer_matches(header: Option<&str>, token: Option<&str>) -> bool {
 
 async fn route(shared: &Shared, profile: Profile, method: &str, path: &str, body: &str) -> Resp {
     let v04 = profile == Profile::V0_4;
-    const V0_MODEL: &str = "/api/v0/models/";
     const V1_STATUS: &str = "/api/v1/models/download/status/";
     match (method, path) {
         ("GET", "/lmstudio-greeting") => reply::json(200, &json!({ "lmstudio": true })),
         ("GET", "/v1/models") => models_routes::openai_models(shared),
         ("GET", "/api/v0/models") => models_routes::v0_models(shared),
-        ("GET", p) if p.len() > V0_MODEL.len() && p.starts_with(V0_MODEL) => {
-            models_routes::v0_model(shared, &percent_decode(&p[V0_MODEL.len()..]))
-        }
-        ("POST", "/v1/chat/completions") => {
-            chat::chat_completions(shared, body, Flavor::OpenAi).await
-        }
-        ("POST", "/api/v0/chat/completions") => {
-            chat::chat_completions(shared, body, Flavor::V0).await
-        }
-        ("POST", "/v1/completions") => inference::completions(shared, body, Flavor::OpenAi).await,
-        ("POST", "/api/v0/completions") => inference::completions(shared, body, Flavor::V0).await,
-        ("POST", "/v1/embeddings" | "/api/v0/embeddings") => {
-            inference::embeddings(shared, body).await
-        }
+        ("POST", "/v1/chat/completions") => chat::chat_completions(shared, body).await,
+        ("POST", "/v1/completions") => inference::completions(shared, body).await,
+        ("POST", "/v1/embeddings") => inference::embeddings(shared, body).await,
         ("POST", "/v1/responses") => responses::responses(shared, body).await,
         ("GET", "/api/v1/models") if v04 => models_routes::v1_models(shared),
+        ("POST", "/api/v1/chat") if v04 => native_chat::native_chat(shared, body).await,
         ("POST", "/api/v1/models/load") if v04 => manage_routes::load(shared, body).await,
         ("POST", "/api/v1/models/unload") if v04 => manage_routes::unload(shared, body),
         ("POST", "/api/v1/models/download") if v04 => manage_routes::download(shared, body),

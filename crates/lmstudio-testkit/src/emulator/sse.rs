@@ -41,6 +41,8 @@ pub(crate) struct SseWriter {
     fault: Option<StreamFault>,
     sent: usize,
     stopped: bool,
+    /// For the named events of `/api/v1/chat`: the instance id an injected `chat.end` names.
+    native: Option<String>,
 }
 
 /// A `text/event-stream` response and the writer that feeds it.
@@ -62,7 +64,20 @@ pub(crate) fn sse_response(delay: Duration, fault: Option<StreamFault>) -> (Resp
         fault,
         sent: 0,
         stopped: false,
+        native: None,
     };
+    (response, writer)
+}
+
+/// Like [`sse_response`], for the named events of `/api/v1/chat`: an injected error is an
+/// `error` event followed by `chat.end`, as LM Studio sends them.
+pub(crate) fn native_sse_response(
+    delay: Duration,
+    fault: Option<StreamFault>,
+    model_instance_id: &str,
+) -> (Resp, SseWriter) {
+    let (response, mut writer) = sse_response(delay, fault);
+    writer.native = Some(model_instance_id.to_owned());
     (response, writer)
 }
 
@@ -118,16 +133,23 @@ impl SseWriter {
         match fault {
             StreamFault::ErrorAfter(n) if self.sent >= n => {
                 self.pause().await;
-                let error = json!({ "error": {
+                let object = json!({
                     "message": "The model has crashed without additional information. (injected by the LM Studio emulator)",
                     "type": "internal_error",
                     "param": null,
                     "code": null,
-                }});
-                let _ = self
-                    .tx
-                    .send(Ok(Bytes::from(format!("data: {error}\n\n"))))
-                    .await;
+                });
+                let text = match &self.native {
+                    None => format!("data: {}\n\n", json!({ "error": object })),
+                    Some(instance) => {
+                        let error = json!({ "type": "error", "error": object });
+                        let end = json!({ "type": "chat.end", "result": {
+                            "model_instance_id": instance, "output": [],
+                        }});
+                        format!("event: error\ndata: {error}\n\nevent: chat.end\ndata: {end}\n\n")
+                    }
+                };
+                let _ = self.tx.send(Ok(Bytes::from(text))).await;
                 true
             }
             StreamFault::DropAfter(n) if self.sent >= n => true,

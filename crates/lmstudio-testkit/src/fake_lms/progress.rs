@@ -3,16 +3,11 @@
 /// Spinner frames, as `lms` draws them.
 pub(crate) const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-/// `1.23 GB` (decimal units, two decimals).
+/// `1.23 GB` (decimal units, two decimals): the one formatter, `lmstudio_lms::format_bytes`
+/// (the parser of `lms get`'s bar lives in that crate too). Speeds and sizes that are not
+/// whole bytes are rounded down; negative or NaN ones read as 0.
 pub(crate) fn format_bytes(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes.max(0.0);
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    format!("{value:.2} {}", UNITS[unit])
+    lmstudio_lms::format_bytes(bytes as u64)
 }
 
 /// `00:37`, or `01:02:03` past an hour; `--:--` when unknown.
@@ -84,7 +79,8 @@ mod tests {
         assert_eq!(bar(0.0), "          ");
         assert_eq!(bar(1.0), "██████████");
         assert_eq!(bar(0.55).chars().count(), 10);
-        assert_eq!(format_bytes(512.0), "512.00 B");
+        assert_eq!(format_bytes(512.0), "512 B");
+        assert_eq!(format_bytes(-1.0), "0 B");
         assert_eq!(format_eta(Some(3723.0)), "01:02:03");
         assert_eq!(format_eta(None), "--:--");
     }
