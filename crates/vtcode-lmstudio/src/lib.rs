@@ -19,6 +19,18 @@
 //! variant with a [`ReadinessReport`], model metadata, chat (streamed or not), completions,
 //! embeddings, and LM Studio's native chat with model-load progress ([`NativeChatStream`]).
 //!
+//! **Two layers.** The seed API — [`ensure_oss_ready`], [`LMStudioClient::try_from_provider`],
+//! [`fetch_models`](LMStudioClient::fetch_models), [`load_model`](LMStudioClient::load_model)
+//! and [`download_model`](LMStudioClient::download_model) — keeps the `std::io::Result`
+//! signatures other code compiles against, with the error kinds and verbatim messages of its
+//! contract. Everything else is the typed layer, named by its verb (`models`, `download`,
+//! `load`, `unload`, `status`, `ensure_ready`, `chat`, `chat_stream`, ...), returning
+//! [`LmStudioError`] with predicates (`is_not_responding`, `is_timeout`, `is_connect`,
+//! `is_auth`, `is_not_found`) and the cause in its `source()`. The seed functions are thin
+//! wrappers over the typed ones, and clients are configured with
+//! [`LMStudioClient::builder`] (from a `VTCodeConfig`) or [`LMStudioClientBuilder::new`]
+//! (from a URL, for agents that are not VT Code).
+//!
 //! Errors from the seed API are `std::io::Error`s whose inner error is an [`LmStudioError`]:
 //!
 //! ```no_run
@@ -56,8 +68,6 @@ mod status;
 
 use std::io;
 
-use vtcode_config::VTCodeConfig;
-
 pub use builder::LMStudioClientBuilder;
 pub use catalog::{
     CatalogSource, LoadedInstanceInfo, ModelCatalog, ModelInfo, ModelKind, ModelState,
@@ -77,6 +87,7 @@ pub use server::{NativeApi, ServerInfo, ServerKind};
 pub use settings::DEFAULT_BASE_URL;
 pub use status::LoadedModelStatus;
 
+pub use lmstudio_lms::LmsError;
 /// Re-exported wire types, so callers can build requests without another dependency.
 pub use lmstudio_proto as proto;
 /// Re-exported HTTP layer: [`LMStudioClient::http`] returns its `Client`, and
@@ -85,7 +96,7 @@ pub use lmstudio_transport as transport;
 pub use lmstudio_transport::Limits;
 /// Re-exported so callers can name [`http::StatusCode`] (see [`LmStudioError::status`]).
 pub use lmstudio_transport::http;
-pub use vtcode_config::PreloadMode;
+pub use vtcode_config::{PreloadMode, VTCodeConfig};
 
 // The README's examples compile as doctests, so the quick start cannot drift from the API.
 #[cfg(doctest)]
