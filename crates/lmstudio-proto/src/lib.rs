@@ -42,3 +42,8 @@ pub mod lms;
 pub mod native;
 pub mod numbers;
 pub mod openai;
+
+// The crate's README examples compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeExamples;

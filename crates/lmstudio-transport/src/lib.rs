@@ -77,3 +77,8 @@ mod tests {
         send_static::<crate::JsonStream<serde_json::Value>>();
     }
 }
+
+// The crate's README examples compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeExamples;

@@ -53,3 +53,8 @@ pub use secret::ApiToken;
 /// `toml`, re-exported so users can build and inspect the `extra` tables without depending on
 /// a matching version themselves.
 pub use toml;
+
+// The crate's README examples compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeExamples;

@@ -49,6 +49,14 @@ impl LMStudioClient {
     }
 }
 
+/// The facade's settings come from a `VTCodeConfig` through this conversion (the same as
+/// [`LMStudioClient::builder`]); other configuration sources can convert the same way.
+impl From<&VTCodeConfig> for LMStudioClientBuilder {
+    fn from(config: &VTCodeConfig) -> Self {
+        LMStudioClient::builder(config)
+    }
+}
+
 impl LMStudioClientBuilder {
     /// A builder for the server at `base_url` (with or without `/v1`), with the defaults of
     /// an empty `vtcode.toml`, except that no environment variable is read: set the token

@@ -135,3 +135,8 @@ pub async fn ensure_oss_ready_with_report(
     let model = client.default_model().to_owned();
     client.ensure_ready(&model).await
 }
+
+// The crate's README examples compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeExamples;
