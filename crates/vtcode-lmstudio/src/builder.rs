@@ -118,7 +118,7 @@ impl LMStudioClientBuilder {
         self.set(|s| s.limits = limits)
     }
 
-    /// How long a load may take (default 300 s).
+    /// How long a load may take (default 600 s, `[lmstudio] load_timeout_ms`).
     pub fn load_timeout(self, limit: Duration) -> Self {
         self.set(|s| s.load_timeout = limit)
     }
