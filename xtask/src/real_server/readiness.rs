@@ -202,7 +202,7 @@ async fn server_error(url: &str) -> CheckResult {
     ensure(message.contains("image"), || {
         format!("the server's message was lost: {message:?}")
     })?;
-    expect_other_with(&err, &status.to_string(), message)
+    expect_other_with(&err, &status.as_u16().to_string(), message)
 }
 
 /// The seed mapping: `io::ErrorKind::Other`, the message carries status and server text, and
