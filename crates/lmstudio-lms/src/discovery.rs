@@ -225,7 +225,11 @@ pub fn discover(inputs: &DiscoveryInputs) -> Result<LmsLocation, LmsError> {
 /// `~/.lmstudio`.
 pub fn lmstudio_home(home_dir: &Path) -> (PathBuf, DiscoverySource) {
     let pointer = home_dir.join(HOME_POINTER_FILE);
-    if let Ok(contents) = std::fs::read_to_string(&pointer) {
+    // Bounded, regular files only: a huge or FIFO pointer is ignored, never read or opened.
+    let contents = crate::server_config::read_bounded(&pointer, crate::MAX_SERVER_CONFIG_BYTES)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    if let Some(contents) = contents {
         let trimmed = contents.trim();
         if !trimmed.is_empty() {
             let named = PathBuf::from(trimmed);

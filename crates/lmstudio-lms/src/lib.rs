@@ -19,6 +19,7 @@ mod process;
 mod progress;
 #[cfg(test)]
 mod prop_tests;
+mod server_config;
 mod text;
 mod validate;
 
@@ -29,6 +30,10 @@ pub use discovery::{
 pub use error::{LmsError, NOT_FOUND_MESSAGE};
 pub use lms::{DEFAULT_TIMEOUT, GetOptions, GetOutcome, Lms, LoadOptions};
 pub use progress::{DownloadProgress, format_bytes, parse_progress_line};
+pub use server_config::{
+    MAX_SERVER_CONFIG_BYTES, SERVER_CONFIG_FILE, ServerConfig, ServerConfigError,
+    read_server_config, read_user_server_config,
+};
 // Public for the fuzz targets (`fuzz/fuzz_targets/lms_progress.rs`) as well as callers.
 pub use text::strip_ansi;
 pub use validate::validate_model_arg;

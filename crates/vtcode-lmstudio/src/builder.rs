@@ -17,7 +17,7 @@ use crate::progress::{ProgressReporter, StderrReporter};
 use crate::settings::Settings;
 
 /// Configures an [`LMStudioClient`]. Each setter replaces one setting; [`build`](Self::build)
-/// validates them and attaches the client to its server's shared engine (no I/O).
+/// validates them and attaches the client to its server's shared engine (no network I/O).
 ///
 /// ```
 /// use std::time::Duration;
@@ -40,7 +40,11 @@ pub struct LMStudioClientBuilder {
 
 impl LMStudioClient {
     /// A builder starting from the config's settings (`[agent]`, `[lmstudio]`, the token from
-    /// the environment variable the config names).
+    /// the environment variable the config names). When neither `LMSTUDIO_URL` nor
+    /// `[lmstudio] base_url` names a server, it reads the port LM Studio recorded for its
+    /// server (`<LM Studio home>/.internal/http-server-config.json`: a regular file of at most
+    /// 64 KiB) and uses `http://127.0.0.1:<port>`; a missing or broken record means
+    /// `http://localhost:1234`. See [`LMStudioClient::url_source`].
     pub fn builder(config: &VTCodeConfig) -> LMStudioClientBuilder {
         LMStudioClientBuilder {
             settings: Settings::from_config(config),
@@ -170,7 +174,7 @@ impl LMStudioClientBuilder {
     }
 
     /// Validates the settings and builds the client, attached to the process's shared
-    /// engine for its server (created on first use). No I/O.
+    /// engine for its server (created on first use). No network I/O.
     ///
     /// Fails with [`LmStudioError::Config`] for a URL or model name that cannot be used,
     /// and when the token cannot be sent in an HTTP header.

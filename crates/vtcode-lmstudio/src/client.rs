@@ -71,9 +71,10 @@ impl LMStudioClient {
         }
     }
 
-    /// Builds a client from the config without any I/O, attached to the process's shared
-    /// engine for its server (created on first use). The same as
-    /// `LMStudioClient::builder(config).build()`.
+    /// Builds a client from the config, attached to the process's shared engine for its
+    /// server (created on first use). No network I/O; when the config names no server, this
+    /// reads LM Studio's small record of its server port (see [`LMStudioClient::builder`]).
+    /// The same as `LMStudioClient::builder(config).build()`.
     pub fn new(config: &VTCodeConfig) -> Result<Self, LmStudioError> {
         Self::builder(config).build()
     }
@@ -81,6 +82,12 @@ impl LMStudioClient {
     /// The server root, e.g. `http://localhost:1234`.
     pub fn base_url(&self) -> &str {
         self.inner.settings.endpoint.root()
+    }
+
+    /// Where [`base_url`](Self::base_url) came from: `LMSTUDIO_URL` / `[lmstudio] base_url`,
+    /// LM Studio's record of its server port, the default, or code.
+    pub fn url_source(&self) -> &crate::UrlSource {
+        &self.inner.settings.url_source
     }
 
     /// The model this client makes ready by default (`[agent].default_model`, else

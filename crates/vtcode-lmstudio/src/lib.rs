@@ -84,7 +84,7 @@ pub use progress::{
 };
 pub use readiness::{DownloadStep, LoadStep, ReadinessReport, ReadinessTimings};
 pub use server::{NativeApi, ServerInfo, ServerKind};
-pub use settings::DEFAULT_BASE_URL;
+pub use settings::{DEFAULT_BASE_URL, UrlSource};
 pub use status::LoadedModelStatus;
 
 pub use lmstudio_lms::LmsError;

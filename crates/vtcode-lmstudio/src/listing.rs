@@ -75,7 +75,11 @@ impl LMStudioClient {
 
     /// The server kind, if it has been detected already.
     pub fn detected_server(&self) -> Option<ServerInfo> {
-        self.engine().server()
+        // The engine is shared; where the URL came from is this client's own.
+        self.engine().server().map(|mut server| {
+            server.url_source = self.inner.settings.url_source.clone();
+            server
+        })
     }
 
     fn remember(&self, kind: ServerKind, listing: CatalogSource) {
@@ -83,6 +87,7 @@ impl LMStudioClient {
             kind,
             listing,
             base_url: self.base_url().to_owned(),
+            url_source: self.inner.settings.url_source.clone(),
         });
     }
 

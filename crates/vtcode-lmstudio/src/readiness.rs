@@ -14,6 +14,7 @@ use crate::load::{LoadMethod, LoadOptions, LoadOutcome};
 use crate::model_id;
 use crate::progress::{DownloadMethod, ProgressReporter};
 use crate::server::{ServerInfo, ServerKind};
+use crate::settings::UrlSource;
 
 /// What the readiness flow did about the download.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +83,10 @@ pub struct ReadinessTimings {
 pub struct ReadinessReport {
     /// The server, when it could be identified.
     pub server: Option<ServerInfo>,
+    /// The server root used, and where it came from.
+    pub base_url: String,
+    /// Where `base_url` came from.
+    pub url_source: UrlSource,
     /// The model that was asked for.
     pub model: String,
     /// The server's key for it, when it is listed.
@@ -121,6 +126,8 @@ impl LMStudioClient {
         model_id::validate(model)?;
         let mut report = ReadinessReport {
             server: None,
+            base_url: self.base_url().to_owned(),
+            url_source: self.inner.settings.url_source.clone(),
             model: model.to_owned(),
             model_key: None,
             download: DownloadStep::AlreadyPresent,

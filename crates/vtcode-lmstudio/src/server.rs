@@ -7,6 +7,7 @@ use crate::catalog::CatalogSource;
 use lmstudio_transport::http::StatusCode;
 
 use crate::error::LmStudioError;
+use crate::settings::UrlSource;
 
 /// Which native LM Studio API the server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -41,6 +42,9 @@ pub struct ServerInfo {
     pub listing: CatalogSource,
     /// The server root.
     pub base_url: String,
+    /// Where the client's URL came from (the environment or config, LM Studio's own record
+    /// of its port, the default, or code).
+    pub url_source: UrlSource,
 }
 
 impl ServerInfo {
@@ -133,6 +137,7 @@ mod tests {
             kind: ServerKind::OpenAiCompatible,
             listing: CatalogSource::OpenAiModels,
             base_url: "http://127.0.0.1:8080".into(),
+            url_source: UrlSource::Configured,
         };
         let text = info.unsupported("download_model").to_string();
         assert!(text.contains("download_model"), "{text}");

@@ -12,10 +12,41 @@ use crate::error::{ErrorContext, LmStudioError};
 /// LM Studio's default server root.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:1234";
 
+/// Where a client's server URL came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UrlSource {
+    /// `LMSTUDIO_URL` or `[lmstudio] base_url` (the environment wins over the file).
+    Configured,
+    /// Neither was set: the port LM Studio recorded for its server, on loopback.
+    LmStudioServerConfig {
+        /// The file it was read from (`<LM Studio home>/.internal/http-server-config.json`).
+        path: std::path::PathBuf,
+    },
+    /// Neither was set and LM Studio's record was missing or unusable: `http://localhost:1234`.
+    Default,
+    /// Given in code ([`LMStudioClientBuilder::new`](crate::LMStudioClientBuilder::new)).
+    Given,
+}
+
+impl std::fmt::Display for UrlSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Configured => f.write_str("LMSTUDIO_URL / [lmstudio] base_url"),
+            Self::LmStudioServerConfig { path } => {
+                write!(f, "LM Studio's server settings ({})", path.display())
+            }
+            Self::Default => f.write_str("the default"),
+            Self::Given => f.write_str("given in code"),
+        }
+    }
+}
+
 /// The resolved, validated settings of one client.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) endpoint: Endpoint,
+    pub(crate) url_source: UrlSource,
     pub(crate) limits: Limits,
     pub(crate) token: Option<String>,
     pub(crate) token_env: String,
@@ -33,15 +64,28 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    /// Validates the config. No I/O.
+    /// Validates the config. When it names no server, reads the port LM Studio recorded
+    /// (a small, bounded file read; see `discovered_url`).
     pub(crate) fn from_config(config: &VTCodeConfig) -> Result<Self, LmStudioError> {
+        Self::from_config_with(config, lmstudio_lms::read_user_server_config)
+    }
+
+    /// [`from_config`](Self::from_config) with the LM Studio record read by `discover`.
+    pub(crate) fn from_config_with(
+        config: &VTCodeConfig,
+        discover: impl FnOnce() -> Result<lmstudio_lms::ServerConfig, lmstudio_lms::ServerConfigError>,
+    ) -> Result<Self, LmStudioError> {
         let lm = &config.lmstudio;
-        let base_url = lm
+        let configured = lm
             .base_url
             .as_deref()
             .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .unwrap_or(DEFAULT_BASE_URL);
+            .filter(|s| !s.is_empty());
+        let (base_url, url_source) = match configured {
+            Some(url) => (url.to_owned(), UrlSource::Configured),
+            None => discovered_url(discover()),
+        };
+        let base_url = base_url.as_str();
         let endpoint = Endpoint::parse(base_url).map_err(|e| {
             LmStudioError::Config(format!(
                 "[lmstudio].base_url / LMSTUDIO_URL {base_url:?} is not usable: {e}"
@@ -64,6 +108,7 @@ impl Settings {
         crate::model_id::validate(&default_model)?;
         Ok(Self {
             endpoint,
+            url_source,
             limits,
             // A config built in code (no `apply_env`) still honours the token variable.
             token: lm
@@ -92,7 +137,9 @@ impl Settings {
         let mut config = VTCodeConfig::default();
         config.lmstudio.base_url = Some(base_url.to_owned());
         config.lmstudio.api_token_env = String::new();
-        Self::from_config(&config)
+        let mut settings = Self::from_config(&config)?;
+        settings.url_source = UrlSource::Given;
+        Ok(settings)
     }
 
     pub(crate) fn error_context(&self) -> ErrorContext<'_> {
@@ -122,6 +169,33 @@ impl Settings {
     }
 }
 
+/// The URL to use when none is configured: loopback on the port LM Studio recorded for its
+/// server, else the default. The record's bind address (`0.0.0.0`, a LAN address, a host name)
+/// is where the server listens, never where to connect, and a host name from a file must
+/// never receive the token: only the port is taken. A missing or broken record is a debug
+/// line, not an error.
+fn discovered_url(
+    record: Result<lmstudio_lms::ServerConfig, lmstudio_lms::ServerConfigError>,
+) -> (String, UrlSource) {
+    match record {
+        Ok(record) => {
+            tracing::debug!(
+                port = record.port,
+                path = %record.path.display(),
+                "using the port LM Studio recorded for its server"
+            );
+            (
+                format!("http://127.0.0.1:{}", record.port),
+                UrlSource::LmStudioServerConfig { path: record.path },
+            )
+        }
+        Err(err) => {
+            tracing::debug!(error = %err, "no usable LM Studio server record; using {DEFAULT_BASE_URL}");
+            (DEFAULT_BASE_URL.to_owned(), UrlSource::Default)
+        }
+    }
+}
+
 fn ms(millis: u64) -> Duration {
     Duration::from_millis(millis)
 }
@@ -140,6 +214,7 @@ pub(crate) fn token_from_env(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lmstudio_lms::{ServerConfig, ServerConfigError};
 
     fn config_with_url(url: &str) -> VTCodeConfig {
         let mut config = VTCodeConfig::default();
@@ -151,9 +226,11 @@ mod tests {
     fn defaults_resolve() {
         let mut config = VTCodeConfig::default();
         config.lmstudio.api_token_env = String::new();
-        let settings = Settings::from_config(&config).expect("valid");
+        let settings = Settings::from_config_with(&config, || Err(ServerConfigError::NoHomeDir))
+            .expect("valid");
         assert_eq!(settings.default_model, DEFAULT_OSS_MODEL);
         assert_eq!(settings.endpoint.port(), 1234);
+        assert_eq!(settings.url_source, UrlSource::Default);
         assert!(settings.token.is_none());
         assert!(settings.lms_allowed());
     }
@@ -188,5 +265,67 @@ mod tests {
         let mut config = VTCodeConfig::default();
         config.agent.default_model = Some("--help".into());
         assert!(Settings::from_config(&config).is_err());
+    }
+
+    fn record(port: u16, bind: &str) -> Result<ServerConfig, ServerConfigError> {
+        let home = std::env::temp_dir().join(format!("lmstudio-record-{port}"));
+        let dir = home.join(".internal");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(
+            dir.join("http-server-config.json"),
+            format!(r#"{{"port":{port},"networkInterface":"{bind}","cors":false}}"#),
+        )
+        .expect("write");
+        let result = lmstudio_lms::read_server_config(&home);
+        let _ = std::fs::remove_dir_all(&home);
+        result
+    }
+
+    #[test]
+    fn without_a_configured_url_lm_studios_recorded_port_is_used_on_loopback() {
+        let config = VTCodeConfig::default();
+        for bind in ["0.0.0.0", "192.168.1.20", "gpu-box.example", "127.0.0.1"] {
+            let settings =
+                Settings::from_config_with(&config, || record(41343, bind)).expect("valid");
+            // Only the port is taken: the bind address is where it listens, and a host name
+            // from a file must never receive the token.
+            assert_eq!(settings.endpoint.root(), "http://127.0.0.1:41343", "{bind}");
+            assert!(matches!(
+                settings.url_source,
+                UrlSource::LmStudioServerConfig { ref path } if path.ends_with("http-server-config.json")
+            ));
+            assert!(settings.lms_allowed());
+        }
+    }
+
+    #[test]
+    fn a_configured_url_wins_and_the_record_is_not_even_read() {
+        let settings =
+            Settings::from_config_with(&config_with_url("http://10.0.0.5:9999/v1"), || {
+                panic!("the record must not be read when a URL is configured")
+            })
+            .expect("valid");
+        assert_eq!(settings.endpoint.root(), "http://10.0.0.5:9999");
+        assert_eq!(settings.url_source, UrlSource::Configured);
+    }
+
+    #[test]
+    fn an_unusable_record_falls_back_to_the_default_without_an_error() {
+        let config = VTCodeConfig::default();
+        let broken = || {
+            Err(ServerConfigError::InvalidPort(
+                "x".into(),
+                "`port` is 0".to_owned(),
+            ))
+        };
+        let settings = Settings::from_config_with(&config, broken).expect("no error");
+        assert_eq!(settings.endpoint.root(), DEFAULT_BASE_URL);
+        assert_eq!(settings.url_source, UrlSource::Default);
+    }
+
+    #[test]
+    fn a_url_given_in_code_says_so() {
+        let settings = Settings::for_url("http://127.0.0.1:1234").expect("valid");
+        assert_eq!(settings.url_source, UrlSource::Given);
     }
 }
