@@ -4,10 +4,12 @@
 //!
 //! Clients attach through the process-wide registry. An engine outlives its last client by
 //! the client's linger time (default [`DEFAULT_ENGINE_LINGER`], above the pool's idle time),
-//! so consecutive seed calls, each dropping its client, still find warm connections and the
-//! detected server kind. The registry holds at most [`MAX_ENGINES`] engines: beyond that it
-//! forgets the least recently used ones, so an agent that talks to many servers cannot grow
-//! it without limit.
+//! so consecutive seed calls, each dropping its client, still find the detected server kind
+//! (and, on the same Tokio runtime within the pool's idle time, warm connections). The
+//! registry keeps at most [`MAX_ENGINES`] engines that no client holds: beyond that it drops
+//! the least recently used idle ones, so an agent that talks to many servers cannot grow it
+//! without limit. Engines in use are never dropped from it (their number is bounded by the
+//! clients the program keeps).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -31,7 +33,7 @@ use crate::single_flight::SingleFlight;
 pub(crate) const DEFAULT_ENGINE_LINGER: Duration =
     Duration::from_secs(POOL_IDLE_TIMEOUT.as_secs() + 6);
 
-/// Most engines the registry keeps.
+/// Most idle engines (held by no client) the registry keeps.
 pub(crate) const MAX_ENGINES: usize = 64;
 
 /// What identifies a server: its normalised root and the credential sent to it. Clients with
@@ -245,7 +247,10 @@ struct Registry {
 impl Registry {
     fn attach(&mut self, key: EngineKey, linger: Duration) -> EngineLease {
         let now = Instant::now();
-        self.prune(now);
+        if !self.engines.contains_key(&key) {
+            // Only a new key makes room: the engine being attached is never the one dropped.
+            self.prune(now);
+        }
         let entry = self.engines.entry(key).or_insert_with(|| Entry {
             engine: Arc::new(Engine::new()),
             last_used: now,
@@ -257,17 +262,19 @@ impl Registry {
         }
     }
 
-    /// Drops engines no client holds whose linger time is over; then, while the registry is
-    /// at its bound, forgets the least recently used engines (idle ones first). A forgotten
-    /// engine still in use lives on with its clients; new clients get a new one.
+    /// Drops engines no client holds whose linger time is over; then, while the idle ones are
+    /// at their bound, drops the least recently used idle engine. Engines in use are kept:
+    /// dropping one would give its server a second engine (and a second download).
     fn prune(&mut self, now: Instant) {
+        let idle = |entry: &Entry| Arc::strong_count(&entry.engine) == 1;
         self.engines
-            .retain(|_, entry| Arc::strong_count(&entry.engine) > 1 || !entry.engine.expired(now));
-        while self.engines.len() >= MAX_ENGINES {
+            .retain(|_, entry| !idle(entry) || !entry.engine.expired(now));
+        while self.engines.values().filter(|e| idle(e)).count() >= MAX_ENGINES {
             let victim = self
                 .engines
                 .iter()
-                .min_by_key(|(_, entry)| (Arc::strong_count(&entry.engine) > 1, entry.last_used))
+                .filter(|(_, entry)| idle(entry))
+                .min_by_key(|(_, entry)| entry.last_used)
                 .map(|(key, _)| key.clone());
             match victim {
                 Some(key) => {
@@ -349,7 +356,7 @@ mod tests {
     }
 
     #[test]
-    fn engines_in_use_are_forgotten_last_and_stay_alive() {
+    fn engines_in_use_are_never_dropped_from_the_registry() {
         let mut registry = Registry::default();
         let held = registry.attach(key(20_000), DEFAULT_ENGINE_LINGER);
         for port in 20_001..20_001 + MAX_ENGINES as u16 * 2 {
@@ -357,6 +364,42 @@ mod tests {
         }
         let again = registry.attach(key(20_000), DEFAULT_ENGINE_LINGER);
         assert!(Arc::ptr_eq(held.engine(), again.engine()));
+    }
+
+    #[test]
+    fn at_the_bound_a_held_server_still_gets_its_own_engine() {
+        let mut registry = Registry::default();
+        let held: Vec<EngineLease> = (30_000..30_000 + MAX_ENGINES as u16)
+            .map(|port| registry.attach(key(port), DEFAULT_ENGINE_LINGER))
+            .collect();
+        // The oldest server, attached again while the registry is full of engines in use.
+        let again = registry.attach(key(30_000), DEFAULT_ENGINE_LINGER);
+        assert!(
+            Arc::ptr_eq(held[0].engine(), again.engine()),
+            "a second engine for one server"
+        );
+        // And a new server does not evict any of them.
+        let _new = registry.attach(key(31_000), DEFAULT_ENGINE_LINGER);
+        let once_more = registry.attach(key(30_001), DEFAULT_ENGINE_LINGER);
+        assert!(Arc::ptr_eq(held[1].engine(), once_more.engine()));
+    }
+
+    #[test]
+    fn idle_engines_at_the_bound_go_oldest_first() {
+        let mut registry = Registry::default();
+        let first = registry.attach(key(40_000), DEFAULT_ENGINE_LINGER);
+        let first_engine = Arc::downgrade(first.engine());
+        drop(first);
+        for port in 40_001..40_000 + MAX_ENGINES as u16 {
+            drop(registry.attach(key(port), DEFAULT_ENGINE_LINGER));
+        }
+        assert!(first_engine.upgrade().is_some(), "still within the bound");
+        drop(registry.attach(key(41_000), DEFAULT_ENGINE_LINGER));
+        assert!(
+            first_engine.upgrade().is_none(),
+            "the oldest idle engine went first"
+        );
+        assert!(registry.engines.len() <= MAX_ENGINES);
     }
 
     #[test]

@@ -61,10 +61,14 @@ impl LMStudioClient {
     /// What kind of server this is (detected once per server, then remembered until the
     /// server stops answering or rejects the token).
     pub async fn server_info(&self) -> Result<ServerInfo, LmStudioError> {
-        if let Some(server) = self.detected_server() {
-            return Ok(server);
+        // A read that another client started before the detection was forgotten (the server
+        // went away and came back) may finish without detecting: read once more.
+        for _ in 0..2 {
+            if let Some(server) = self.detected_server() {
+                return Ok(server);
+            }
+            self.refresh_models().await?;
         }
-        self.refresh_models().await?;
         self.detected_server()
             .ok_or_else(|| LmStudioError::Transport {
                 url: self.base_url().to_owned(),

@@ -42,8 +42,8 @@ impl std::fmt::Display for UrlSource {
     }
 }
 
-/// The resolved, validated settings of one client.
-#[derive(Debug, Clone)]
+/// The resolved, validated settings of one client. `Debug` never shows the token.
+#[derive(Clone)]
 pub(crate) struct Settings {
     pub(crate) endpoint: Endpoint,
     pub(crate) url_source: UrlSource,
@@ -61,6 +61,19 @@ pub(crate) struct Settings {
     pub(crate) poll_interval: Duration,
     pub(crate) index_wait: Duration,
     pub(crate) engine_linger: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("base_url", &self.endpoint.root())
+            .field("url_source", &self.url_source)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_env", &self.token_env)
+            .field("default_model", &self.default_model)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Settings {
@@ -246,6 +259,16 @@ mod tests {
         config.lmstudio.api_token = Some(vtcode_config::ApiToken::new("sk-config"));
         let settings = Settings::from_config(&config).expect("valid");
         assert_eq!(settings.token.as_deref(), Some("sk-config"));
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let mut config = config_with_url("http://127.0.0.1:1234");
+        config.lmstudio.api_token = Some(vtcode_config::ApiToken::new("sk-secret-1234"));
+        let settings = Settings::from_config(&config).expect("valid");
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("sk-secret-1234"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
     }
 
     #[test]
