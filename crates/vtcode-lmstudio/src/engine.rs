@@ -247,6 +247,15 @@ struct Registry {
 impl Registry {
     fn attach(&mut self, key: EngineKey, linger: Duration) -> EngineLease {
         let now = Instant::now();
+        // An engine no client held for its linger time is not reused: the server may have
+        // changed meanwhile.
+        if self
+            .engines
+            .get(&key)
+            .is_some_and(|entry| Arc::strong_count(&entry.engine) == 1 && entry.engine.expired(now))
+        {
+            self.engines.remove(&key);
+        }
         if !self.engines.contains_key(&key) {
             // Only a new key makes room: the engine being attached is never the one dropped.
             self.prune(now);

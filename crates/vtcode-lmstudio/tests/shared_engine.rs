@@ -159,7 +159,13 @@ async fn a_client_that_joins_a_download_gets_its_progress_from_a_snapshot_on() {
     .await;
     let joiner_events = Recorder::default();
     let joiner = separate_client(&config, &joiner_events);
-    let outcome = joiner.download(MODEL, &joiner_events).await.unwrap();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(60),
+        joiner.download(MODEL, &joiner_events),
+    )
+    .await
+    .expect("the joined download finishes")
+    .unwrap();
     assert!(matches!(
         outcome,
         vtcode_lmstudio::DownloadOutcome::Downloaded { .. }
@@ -214,7 +220,11 @@ async fn a_cancelled_leader_hands_the_download_over_to_another_client() {
     })
     .await;
     leading.abort();
-    let outcome = joining.await.unwrap().unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(60), joining)
+        .await
+        .expect("the hand-over finishes")
+        .unwrap()
+        .unwrap();
     assert!(
         matches!(
             outcome,
@@ -276,22 +286,26 @@ async fn the_engine_outlives_its_last_client_for_the_linger_time_then_probes_aga
         .await
         .unwrap();
     let config = config_for(&emulator, PreloadMode::Off);
-    let linger = Duration::from_millis(200);
-    let client = |config: &VTCodeConfig| {
+    // The linger is the last client's: an hour first (so the next client surely finds the
+    // engine), then zero (so it has surely run out), and no test depends on a sleep.
+    let client = |config: &VTCodeConfig, linger: Duration| {
         separate_builder(config, &Recorder::default())
             .catalog_ttl(Duration::ZERO)
             .engine_linger(linger)
             .build()
             .unwrap()
     };
-    client(&config).models().await.unwrap();
+    client(&config, Duration::from_secs(3600))
+        .models()
+        .await
+        .unwrap();
     assert_eq!(probes(&emulator), 1);
-    // The first client is gone; the next one, right after, finds the engine warm.
-    client(&config).models().await.unwrap();
+    // The first client is gone; the next one finds the engine warm.
+    client(&config, Duration::ZERO).models().await.unwrap();
     assert_eq!(probes(&emulator), 1, "no new probe within the linger time");
     assert_eq!(emulator.request_count("GET", "/api/v0/models"), 2);
-    tokio::time::sleep(linger * 2).await;
-    let fresh = client(&config);
+    // That client lingered for zero time: the next one starts afresh.
+    let fresh = client(&config, Duration::ZERO);
     fresh.models().await.unwrap();
     assert_eq!(
         probes(&emulator),
