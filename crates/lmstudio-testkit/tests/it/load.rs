@@ -135,3 +135,48 @@ async fn a_load_blocks_until_the_instance_exists() {
     .await;
     assert_eq!(chat.json()["model"], KEY);
 }
+
+/// Waits (bounded, as a hang guard) until `n` loads wait at the emulator's gate.
+async fn until_held(emulator: &Emulator, n: usize) {
+    for _ in 0..2_000 {
+        if emulator.held_loads() == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("{} loads held, expected {n}", emulator.held_loads());
+}
+
+#[tokio::test]
+async fn held_loads_stay_in_progress_until_released() {
+    let emulator = emulator().await;
+    emulator.hold_loads();
+    let url = emulator.url();
+    let rest = tokio::spawn({
+        let url = url.clone();
+        async move { post(&url, "/api/v1/models/load", &json!({"model": KEY})).await }
+    });
+    // A JIT load (an inference request for the downloaded, unloaded model) waits too.
+    let jit = tokio::spawn({
+        let url = url.clone();
+        async move {
+            post(
+                &url,
+                "/v1/chat/completions",
+                &json!({"model": KEY, "messages": [{"role": "user", "content": "hi"}]}),
+            )
+            .await
+        }
+    });
+    until_held(&emulator, 2).await;
+    // Both requests are in, both wait: nothing is loaded and neither has answered.
+    assert!(emulator.loaded_instances(KEY).is_empty());
+    assert!(!rest.is_finished() && !jit.is_finished());
+    emulator.release_loads();
+    let loaded = rest.await.unwrap().json();
+    assert_eq!(loaded["status"], "loaded", "{loaded}");
+    let answer = jit.await.unwrap().json();
+    assert!(answer["choices"].is_array(), "{answer}");
+    assert_eq!(emulator.held_loads(), 0);
+    assert!(!emulator.loaded_instances(KEY).is_empty());
+}

@@ -341,36 +341,39 @@ async fn stream_ext_combinators_work_on_the_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_native_chat_waits_for_the_background_preload_it_would_race() {
+    // The emulator holds the load until the chat says it is waiting for it: no delay to race.
     let emulator = Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
-        .load_delay(Duration::from_millis(300))
         .start()
         .await
         .unwrap();
+    emulator.hold_loads();
     let mut config = config_for(&emulator);
     config.lmstudio.preload = PreloadMode::Background;
     let events = Recorder::default();
     let client = support::client_for(&config, &events);
     let report = client.ensure_ready(MODEL).await.unwrap();
     assert_eq!(report.load, LoadStep::Background);
-    let summary = client
-        .native_chat_stream(request("hi"))
-        .await
-        .unwrap()
-        .into_summary()
-        .await
-        .unwrap();
+    let mut chat = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .native_chat_stream(request("hi"))
+                .await
+                .unwrap()
+                .into_summary()
+                .await
+        }
+    });
+    tokio::select! {
+        () = events.until(|e| matches!(e, ProgressEvent::WaitingForLoad { model } if model == MODEL)) => {}
+        finished = &mut chat => panic!("the chat did not wait for the preload: {finished:?}"),
+    }
+    emulator.release_loads();
+    let summary = chat.await.unwrap().unwrap();
     assert!(
         summary.model_load.is_none(),
         "the preload loaded it, not the chat"
-    );
-    assert!(
-        events
-            .events()
-            .iter()
-            .any(|e| matches!(e, ProgressEvent::WaitingForLoad { model } if model == MODEL)),
-        "{:?}",
-        events.events()
     );
     assert_eq!(
         emulator.loaded_instances(MODEL),

@@ -229,35 +229,38 @@ async fn a_cancelled_leader_hands_the_download_over_to_another_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chat_waits_for_the_background_preload_it_would_race() {
     // JIT off: a chat that reached the server before the load finished would fail with
-    // "No models loaded".
+    // "No models loaded". The emulator holds the load until the chat says it is waiting, so
+    // the preload is in progress by construction, not because a delay outlasted the chat.
     let emulator = Emulator::builder()
         .jit(false)
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
-        .load_delay(Duration::from_millis(300))
         .start()
         .await
         .unwrap();
+    emulator.hold_loads();
     let config = config_for(&emulator, PreloadMode::Background);
     let events = Recorder::default();
     let client = separate_client(&config, &events);
     let report = client.ensure_ready(MODEL).await.unwrap();
     assert_eq!(report.load, vtcode_lmstudio::LoadStep::Background);
-    let answer = client
-        .chat(ChatCompletionRequest::new(
-            MODEL,
-            vec![ChatMessage::user("hi")],
-        ))
-        .await
-        .unwrap();
+    let mut chat = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .chat(ChatCompletionRequest::new(
+                    MODEL,
+                    vec![ChatMessage::user("hi")],
+                ))
+                .await
+        }
+    });
+    tokio::select! {
+        () = events.until(|e| matches!(e, ProgressEvent::WaitingForLoad { model } if model == MODEL)) => {}
+        finished = &mut chat => panic!("the chat did not wait for the preload: {finished:?}"),
+    }
+    emulator.release_loads();
+    let answer = chat.await.unwrap().unwrap();
     assert!(!answer.choices.is_empty());
-    assert!(
-        events
-            .events()
-            .iter()
-            .any(|e| matches!(e, ProgressEvent::WaitingForLoad { model } if model == MODEL)),
-        "{:?}",
-        events.events()
-    );
     assert_eq!(loads(&emulator), 1);
     assert_eq!(emulator.loaded_instances(MODEL), vec![MODEL.to_owned()]);
 }

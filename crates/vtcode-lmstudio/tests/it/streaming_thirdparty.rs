@@ -17,7 +17,7 @@ const SGLANG_NULL_DELTAS: &str = include_str!(
 );
 
 async fn summary_of(body: String) -> vtcode_lmstudio::ChatStreamSummary {
-    let mut server = mockito::Server::new_async().await;
+    let mut server = crate::support::server().await;
     server
         .mock("POST", "/v1/chat/completions")
         .with_header("content-type", "text/event-stream")

@@ -46,17 +46,33 @@ pub fn builder_for(config: &VTCodeConfig, recorder: &Recorder) -> LMStudioClient
 #[derive(Clone, Default)]
 pub struct Recorder {
     events: Arc<Mutex<Vec<ProgressEvent>>>,
+    reported: Arc<tokio::sync::Notify>,
 }
 
 impl Recorder {
     pub fn events(&self) -> Vec<ProgressEvent> {
         self.events.lock().expect("lock").clone()
     }
+
+    /// Resolves once an event matching `wanted` has been reported (now or later): tests
+    /// synchronise on what the client says it is doing, never on a sleep.
+    pub async fn until(&self, wanted: impl Fn(&ProgressEvent) -> bool) {
+        loop {
+            let reported = self.reported.notified();
+            tokio::pin!(reported);
+            reported.as_mut().enable();
+            if self.events().iter().any(&wanted) {
+                return;
+            }
+            reported.await;
+        }
+    }
 }
 
 impl ProgressReporter for Recorder {
     fn report(&self, event: &ProgressEvent) {
         self.events.lock().expect("lock").push(event.clone());
+        self.reported.notify_waiters();
     }
 }
 

@@ -9,7 +9,7 @@ use lmstudio_testkit::{CatalogModel, Emulator, EmulatorBuilder, Profile};
 use vtcode_config::{PreloadMode, VTCodeConfig};
 use vtcode_lmstudio::{LMStudioClient, ProgressEvent, ProgressReporter};
 
-use crate::demo::TempDir;
+use tokio::sync::Notify;
 
 /// The model most checks make ready: the default, small enough to download in milliseconds.
 pub(super) const MODEL: &str = "openai/gpt-oss-20b";
@@ -26,7 +26,9 @@ pub(super) struct Scenario {
     pub(super) emulator: Emulator,
     pub(super) config: VTCodeConfig,
     pub(super) events: Arc<Mutex<Vec<ProgressEvent>>>,
-    _lms_dir: Option<TempDir>,
+    /// Notified on every `WaitingForLoad` event.
+    waiting: Arc<Notify>,
+    _lms_dir: Option<tempfile::TempDir>,
 }
 
 impl Scenario {
@@ -50,12 +52,11 @@ impl Scenario {
         config.lmstudio.request_timeout_ms = 20_000;
         config.lmstudio.load_timeout_ms = 20_000;
         // Never read a token from this machine's environment.
-        config.lmstudio.api_token_env = "VTCODE_XTASK_INTEGRATION_NO_TOKEN".to_owned();
+        config.lmstudio.api_token_env = "VTCODE_LMSTUDIO_MATRIX_NO_TOKEN".to_owned();
         let lms_dir = match profile {
             Profile::V0_3 => {
-                let binary = lmstudio_testkit::find_fake_lms_binary()
-                    .ok_or("the fake lms binary was not found next to xtask")?;
-                let dir = TempDir::new("integration-lms")?;
+                let binary = crate::support::fake_lms_binary();
+                let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
                 let path: PathBuf =
                     lmstudio_testkit::write_lms_wrapper(dir.path(), &binary, &emulator.url())
                         .map_err(|e| format!("could not write the fake lms: {e}"))?;
@@ -63,7 +64,7 @@ impl Scenario {
                 Some(dir)
             }
             Profile::V0_4 => {
-                config = config.with_lms_path("/nonexistent/xtask-integration/lms");
+                config = config.with_lms_path("/nonexistent/matrix/lms");
                 None
             }
         };
@@ -71,6 +72,7 @@ impl Scenario {
             emulator,
             config,
             events: Arc::new(Mutex::new(Vec::new())),
+            waiting: Arc::new(Notify::new()),
             _lms_dir: lms_dir,
         })
     }
@@ -84,8 +86,12 @@ impl Scenario {
     /// A fresh client with fast polling that records progress events.
     pub(super) fn client(&self) -> Result<LMStudioClient, String> {
         let events = self.events.clone();
+        let waiting = self.waiting.clone();
         let reporter = move |event: &ProgressEvent| {
-            crate::lock(&events).push(event.clone());
+            events.lock().unwrap().push(event.clone());
+            if matches!(event, ProgressEvent::WaitingForLoad { .. }) {
+                waiting.notify_one();
+            }
         };
         let reporter: Arc<dyn ProgressReporter> = Arc::new(reporter);
         LMStudioClient::builder(&self.config)
@@ -98,6 +104,12 @@ impl Scenario {
 
     /// The progress events recorded so far.
     pub(super) fn events(&self) -> Vec<ProgressEvent> {
-        crate::lock(&self.events).clone()
+        self.events.lock().unwrap().clone()
+    }
+
+    /// Resolves at the next (or a pending) `WaitingForLoad` event of this scenario's clients.
+    pub(super) fn waiting_for_load(&self) -> impl std::future::Future<Output = ()> + 'static {
+        let waiting = self.waiting.clone();
+        async move { waiting.notified().await }
     }
 }

@@ -1,7 +1,8 @@
-//! The facade's end-to-end checks against the emulator in one profile and JIT setting.
+//! The checks, each a function of the profile and the JIT setting (`auth` is 0.4 only). A check
+//! returns `Err(reason)` when it fails.
 
 use std::io::ErrorKind;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lmstudio_testkit::{CatalogModel, Emulator, Profile, StreamFault};
 use vtcode_config::PreloadMode;
@@ -14,126 +15,13 @@ use vtcode_lmstudio::{
 };
 
 use super::scenario::{EMBED_MODEL, MODEL, Scenario, small_default_model};
-use crate::checks::{CheckResult, Suite, ensure};
-
-const LIMIT: Duration = Duration::from_secs(30);
-
-/// Runs every check for one profile and JIT setting.
-pub(super) async fn run(profile: Profile, jit: bool) -> Result<(), String> {
-    let name = format!(
-        "emulator: LM Studio {} profile, JIT {}",
-        match profile {
-            Profile::V0_3 => "0.3",
-            Profile::V0_4 => "0.4",
-        },
-        if jit { "on" } else { "off" }
-    );
-    let mut suite = Suite::new(name);
-    let p = profile;
-    suite
-        .check("detects the server and its API", LIMIT, detects(p, jit))
-        .await;
-    suite
-        .check(
-            "cold readiness downloads with progress, then loads",
-            LIMIT,
-            cold(p, jit),
-        )
-        .await;
-    suite
-        .check(
-            "warm readiness downloads and loads nothing",
-            LIMIT,
-            warm(p, jit),
-        )
-        .await;
-    suite
-        .check(
-            "a downloaded, unloaded model is loaded, never re-downloaded",
-            LIMIT,
-            unloaded(p, jit),
-        )
-        .await;
-    suite
-        .check(
-            "four concurrent callers share one download and one load",
-            LIMIT,
-            concurrent(p, jit),
-        )
-        .await;
-    suite
-        .check(
-            "the seed API preloads in the background",
-            LIMIT,
-            background(p, jit),
-        )
-        .await;
-    suite
-        .check(
-            "models() merges metadata; fetch_models() lists keys",
-            LIMIT,
-            listing(p, jit),
-        )
-        .await;
-    suite
-        .check(
-            "chat: streamed deltas equal the whole answer; usage arrives",
-            LIMIT,
-            chat(p, jit),
-        )
-        .await;
-    suite
-        .check(
-            "completions and embeddings (one and a batch)",
-            LIMIT,
-            completions_embeddings(p, jit),
-        )
-        .await;
-    suite
-        .check(
-            "status() lists instances; unload() removes them",
-            LIMIT,
-            status_unload(p, jit),
-        )
-        .await;
-    suite
-        .check(
-            "a failed download is an error with the server's reason",
-            LIMIT,
-            failed_download(p, jit),
-        )
-        .await;
-    suite
-        .check(
-            "an error mid-stream and a stream cut short are errors",
-            LIMIT,
-            stream_faults(p, jit),
-        )
-        .await;
-    suite
-        .check(
-            "an unknown model on the server is never confused with another",
-            LIMIT,
-            no_confusion(p, jit),
-        )
-        .await;
-    if profile == Profile::V0_4 {
-        suite
-            .check(
-                "auth: missing and wrong tokens are PermissionDenied; the right one works",
-                LIMIT,
-                auth(jit),
-            )
-            .await;
-    }
-    suite.finish()
-}
+use super::{CheckResult, ensure};
 
 fn failed(context: &str, err: impl std::fmt::Display) -> String {
     format!("{context}: {err}")
 }
 
-async fn detects(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn detects(profile: Profile, jit: bool) -> CheckResult {
     let scenario = Scenario::start(profile, jit, Emulator::builder()).await?;
     let client = scenario.client()?;
     let info = client
@@ -159,7 +47,7 @@ async fn detects(profile: Profile, jit: bool) -> CheckResult {
     })
 }
 
-async fn cold(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn cold(profile: Profile, jit: bool) -> CheckResult {
     let scenario = Scenario::start(
         profile,
         jit,
@@ -230,7 +118,7 @@ async fn cold(profile: Profile, jit: bool) -> CheckResult {
     )
 }
 
-async fn warm(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn warm(profile: Profile, jit: bool) -> CheckResult {
     let scenario = Scenario::warm(profile, jit).await?;
     let client = scenario.client()?;
     scenario.emulator.clear_requests();
@@ -263,7 +151,7 @@ async fn warm(profile: Profile, jit: bool) -> CheckResult {
     })
 }
 
-async fn unloaded(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn unloaded(profile: Profile, jit: bool) -> CheckResult {
     let scenario = Scenario::start(
         profile,
         jit,
@@ -289,7 +177,7 @@ async fn unloaded(profile: Profile, jit: bool) -> CheckResult {
     })
 }
 
-async fn concurrent(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn concurrent(profile: Profile, jit: bool) -> CheckResult {
     let scenario = Scenario::start(
         profile,
         jit,
@@ -315,38 +203,54 @@ async fn concurrent(profile: Profile, jit: bool) -> CheckResult {
     ensure(instances.len() == 1, || format!("instances: {instances:?}"))
 }
 
-async fn background(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn background(profile: Profile, jit: bool) -> CheckResult {
+    // The emulator holds every load until the check releases it: while the seed call returns
+    // and a chat starts, the preload is in progress by construction, not because a load delay
+    // outlasted them.
     let scenario = Scenario::start(
         profile,
         jit,
-        Emulator::builder()
-            .models([small_default_model().downloaded(true)])
-            .load_delay(Duration::from_millis(300)),
+        Emulator::builder().models([small_default_model().downloaded(true)]),
     )
     .await?;
+    scenario.emulator.hold_loads();
     let config = scenario
         .config
         .clone()
         .with_preload(PreloadMode::Background);
-    let started = Instant::now();
-    ensure_oss_ready(&config)
+    // Returns although the load cannot finish: it did not wait for it (if it did, the guard
+    // below turns the hang into a failure).
+    tokio::time::timeout(Duration::from_secs(60), ensure_oss_ready(&config))
         .await
+        .map_err(|_| "ensure_oss_ready waited for the held load".to_owned())?
         .map_err(|e| failed("ensure_oss_ready", e))?;
-    let returned = started.elapsed();
     ensure(scenario.emulator.loaded_instances(MODEL).is_empty(), || {
-        format!("the call waited for the load ({returned:?})")
+        "loaded while loads are held".into()
     })?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while scenario.emulator.loaded_instances(MODEL).is_empty() {
-        if Instant::now() > deadline {
-            return Err("the background load never happened".into());
+    // A chat now waits for the preload in progress (one engine per server and token) rather
+    // than racing it: it says so, and only then is the load released.
+    let client = scenario.client()?;
+    let waiting = scenario.waiting_for_load();
+    let mut chat = tokio::spawn(async move { client.chat(chat_request("hi")).await });
+    tokio::select! {
+        () = waiting => {}
+        finished = &mut chat => {
+            return Err(format!("the chat did not wait for the preload: {finished:?}"));
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    Ok(())
+    scenario.emulator.release_loads();
+    let answer = chat
+        .await
+        .map_err(|e| failed("chat task", e))?
+        .map_err(|e| failed("chat", e))?;
+    ensure(!answer.choices.is_empty(), || format!("{answer:?}"))?;
+    let instances = scenario.emulator.loaded_instances(MODEL);
+    ensure(instances.len() == 1, || {
+        format!("instances after the preload and the chat: {instances:?}")
+    })
 }
 
-async fn listing(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn listing(profile: Profile, jit: bool) -> CheckResult {
     let scenario = Scenario::start(
         profile,
         jit,
@@ -407,7 +311,7 @@ fn chat_request(prompt: &str) -> ChatCompletionRequest {
     request
 }
 
-async fn chat(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn chat(profile: Profile, jit: bool) -> CheckResult {
     let scenario = Scenario::warm(profile, jit).await?;
     let client = scenario.client()?;
     let whole = client
@@ -436,7 +340,7 @@ async fn chat(profile: Profile, jit: bool) -> CheckResult {
     })
 }
 
-async fn completions_embeddings(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn completions_embeddings(profile: Profile, jit: bool) -> CheckResult {
     let scenario = Scenario::start(
         profile,
         jit,
@@ -482,7 +386,7 @@ async fn completions_embeddings(profile: Profile, jit: bool) -> CheckResult {
     })
 }
 
-async fn status_unload(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn status_unload(profile: Profile, jit: bool) -> CheckResult {
     let scenario = Scenario::warm(profile, jit).await?;
     let client = scenario.client()?;
     let status = client.status().await.map_err(|e| failed("status", e))?;
@@ -506,7 +410,7 @@ async fn status_unload(profile: Profile, jit: bool) -> CheckResult {
     })
 }
 
-async fn failed_download(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn failed_download(profile: Profile, jit: bool) -> CheckResult {
     let scenario = Scenario::start(
         profile,
         jit,
@@ -529,7 +433,7 @@ async fn failed_download(profile: Profile, jit: bool) -> CheckResult {
 }
 
 /// Streams a chat answer with `fault` injected and returns how collecting it ended.
-async fn stream_with_fault(
+pub(super) async fn stream_with_fault(
     scenario: &Scenario,
     client: &LMStudioClient,
     fault: StreamFault,
@@ -542,7 +446,7 @@ async fn stream_with_fault(
     Ok(stream.into_summary().await.map(|_| ()))
 }
 
-async fn stream_faults(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn stream_faults(profile: Profile, jit: bool) -> CheckResult {
     let scenario = Scenario::warm(profile, jit).await?;
     let client = scenario.client()?;
     let outcome = stream_with_fault(&scenario, &client, StreamFault::ErrorAfter(2)).await?;
@@ -560,7 +464,7 @@ async fn stream_faults(profile: Profile, jit: bool) -> CheckResult {
     })
 }
 
-async fn no_confusion(profile: Profile, jit: bool) -> CheckResult {
+pub(super) async fn no_confusion(profile: Profile, jit: bool) -> CheckResult {
     // `openai/gpt-oss-120b` is downloaded; asking for `openai/gpt-oss-20b` must download it,
     // never reuse the 120b.
     let scenario = Scenario::start(
@@ -589,7 +493,7 @@ async fn no_confusion(profile: Profile, jit: bool) -> CheckResult {
     )
 }
 
-async fn auth(jit: bool) -> CheckResult {
+pub(super) async fn auth(jit: bool) -> CheckResult {
     const TOKEN: &str = "sk-lm-integration-secret";
     let scenario = Scenario::start(
         Profile::V0_4,
