@@ -16,4 +16,6 @@ pub use emulator::{
     CatalogModel, Emulator, EmulatorBuilder, ModelKind, Profile, ReasoningField, RecordedRequest,
     StreamFault,
 };
-pub use fake_lms::{find_fake_lms_binary, write_lms_wrapper};
+pub use fake_lms::{
+    FakeLmsOptions, find_fake_lms_binary, write_lms_wrapper, write_lms_wrapper_with,
+};

@@ -1,7 +1,9 @@
 //! Runs the tests the fault catalogue names and reads their outcome from libtest's output.
 //!
 //! Tests are grouped by crate and test target (`crates/<crate>/tests/<stem>.rs` is
-//! `cargo test -p <crate> --test <stem>`, `crates/<crate>/src/...` is `--lib`); each target runs
+//! `cargo test -p <crate> --test <stem>`, a module of a test binary,
+//! `crates/<crate>/tests/<bin>/...`, is `--test <bin>`, `crates/<crate>/src/...` is `--lib`);
+//! each target runs
 //! once, whole, and every `test <path> ... ok|FAILED|ignored` line is matched to the named
 //! functions by the last segment of its path.
 
@@ -42,6 +44,13 @@ pub(super) fn target_args(path: &str) -> Option<Vec<String>> {
                 stem.into(),
             ])
         }
+        // `tests/it/main.rs` and its modules (`tests/it/faults/lms.rs`) are the `it` binary.
+        ("tests", [bin, _, ..]) if rest.last().is_some_and(|f| f.ends_with(".rs")) => Some(vec![
+            "-p".into(),
+            krate.into(),
+            "--test".into(),
+            (*bin).into(),
+        ]),
         ("src", [_, ..]) => Some(vec!["-p".into(), krate.into(), "--lib".into()]),
         _ => None,
     }
@@ -141,7 +150,14 @@ mod tests {
             target_args("crates/lmstudio-lms/src/lms.rs").unwrap(),
             ["-p", "lmstudio-lms", "--lib"]
         );
-        assert_eq!(target_args("crates/x/tests/support/mod.rs"), None);
+        assert_eq!(
+            target_args("crates/vtcode-lmstudio/tests/it/faults/lms.rs").unwrap(),
+            ["-p", "vtcode-lmstudio", "--test", "it"]
+        );
+        assert_eq!(
+            target_args("crates/x/tests/it/support.rs").unwrap(),
+            ["-p", "x", "--test", "it"]
+        );
         assert_eq!(target_args("xtask/src/main.rs"), None);
         assert_eq!(target_args("crates/x/tests/notes.txt"), None);
     }

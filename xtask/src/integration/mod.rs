@@ -1,11 +1,14 @@
 //! `cargo xtask integration`: the facade's end-to-end suite against the LM Studio emulator in
 //! every profile (0.3 / 0.4, JIT on / off), against `LMSTUDIO_URL` when set, and (`--real`)
 //! against a real llama.cpp server.
+//!
+//! The emulator suite is ordinary tests (`crates/vtcode-lmstudio/tests/it/matrix/`), which
+//! `cargo test --workspace` runs too: this task runs just them and prints the pass counts per
+//! configuration.
 
-mod emulated;
 mod live;
-mod scenario;
 
+use std::collections::BTreeMap;
 use std::process::Command;
 
 use lmstudio_testkit::Profile;
@@ -24,31 +27,102 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     }
     let selection = Selection::parse(args)?;
     build_fake_lms()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("could not start the async runtime: {e}"))?;
-    runtime.block_on(async {
-        let mut failures = Vec::new();
-        for profile in &selection.profiles {
-            for jit in &selection.jit {
-                if let Err(err) = emulated::run(*profile, *jit).await {
-                    failures.push(err);
-                }
-            }
-        }
-        if let Some(url) = &selection.url
-            && let Err(err) = live::run(url).await
-        {
+    let mut failures = Vec::new();
+    if let Err(err) = run_matrix(&selection) {
+        failures.push(err);
+    }
+    if let Some(url) = &selection.url {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| format!("could not start the async runtime: {e}"))?;
+        if let Err(err) = runtime.block_on(live::run(url)) {
             failures.push(err);
         }
-        if failures.is_empty() {
-            Ok(())
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
+}
+
+/// The test-name suffix of one configuration: `v0_4_jit_on`.
+fn config_name(profile: Profile, jit: bool) -> String {
+    let profile = match profile {
+        Profile::V0_3 => "v0_3",
+        Profile::V0_4 => "v0_4",
+    };
+    format!("{profile}_jit_{}", if jit { "on" } else { "off" })
+}
+
+/// Runs `cargo test -p vtcode-lmstudio --test it` on the selected configurations' matrix tests
+/// and prints how many passed in each.
+fn run_matrix(selection: &Selection) -> Result<(), String> {
+    let configs: Vec<String> = selection
+        .profiles
+        .iter()
+        .flat_map(|p| selection.jit.iter().map(|j| config_name(*p, *j)))
+        .collect();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut command = Command::new(cargo);
+    command.args(["test", "-p", "vtcode-lmstudio", "--test", "it", "--"]);
+    // Every configuration: the whole module; some: their names (only matrix tests end so).
+    if configs.len() == 4 {
+        command.arg("matrix::");
+    } else {
+        command.args(&configs);
+    }
+    command.args(["--color", "never"]);
+    let output = command
+        .output()
+        .map_err(|e| format!("could not run cargo test: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut counts: BTreeMap<&str, (usize, Vec<String>)> = BTreeMap::new();
+    for line in stdout.lines() {
+        let Some((name, result)) = line
+            .strip_prefix("test matrix::")
+            .and_then(|rest| rest.rsplit_once(" ... "))
+        else {
+            continue;
+        };
+        let Some((check, config)) = name.rsplit_once("::") else {
+            continue;
+        };
+        let entry = counts.entry(config).or_default();
+        if result.trim() == "ok" {
+            entry.0 += 1;
         } else {
-            Err(failures.join("\n"))
+            entry.1.push(check.to_owned());
         }
-    })
+    }
+    for config in &configs {
+        let (passed, failed) = counts.get(config.as_str()).cloned().unwrap_or_default();
+        println!(
+            "emulator {config}: {passed} passed, {} failed{}",
+            failed.len(),
+            if failed.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", failed.join(", "))
+            }
+        );
+    }
+    let total: usize = counts.values().map(|(p, _)| p).sum();
+    if output.status.success() && total > 0 {
+        println!("emulator matrix: {total} checks passed");
+        Ok(())
+    } else {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stdout.lines().rev().take(40).collect();
+        Err(format!(
+            "the emulator matrix failed ({}):\n{}\n{}",
+            output.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+            stderr.lines().rev().take(5).collect::<Vec<_>>().join("\n")
+        ))
+    }
 }
 
 /// Which configurations to run.

@@ -129,9 +129,7 @@ async fn load(shared: &Shared, body: &str) -> Resp {
             _ => return not_found(),
         }
     };
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
+    super::load_pause(shared, delay).await;
     let number = |key: &str| {
         request
             .get(key)

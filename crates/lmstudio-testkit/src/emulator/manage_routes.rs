@@ -61,9 +61,7 @@ pub(crate) async fn load(shared: &Shared, body: &str) -> Resp {
             _ => return not_found(),
         }
     };
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
+    super::load_pause(shared, delay).await;
     let spec = LoadSpec {
         context_length: u32_field(&request, "context_length"),
         flash_attention: request.get("flash_attention").and_then(Value::as_bool),

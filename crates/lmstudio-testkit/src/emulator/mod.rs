@@ -61,6 +61,22 @@ use state::{LoadSpec, State};
 pub(crate) type Shared = Arc<Mutex<State>>;
 
 /// Locks the state, recovering from a poisoned lock (a panicking test must not cascade).
+/// What a load waits for before it takes effect: the [`Emulator::hold_loads`] gate, then
+/// the load delay.
+pub(crate) async fn load_pause(shared: &Shared, delay: Duration) {
+    let mut gate = {
+        let mut state = lock(shared);
+        state.held_loads += 1;
+        state.loads_held.subscribe()
+    };
+    // The sender lives in the state, which every request holds: it cannot be dropped here.
+    let _ = gate.wait_for(|held| !*held).await;
+    lock(shared).held_loads -= 1;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+}
+
 pub(crate) fn lock(shared: &Mutex<State>) -> MutexGuard<'_, State> {
     shared
         .lock()
@@ -292,6 +308,23 @@ impl Emulator {
     /// Changes how long loads take.
     pub fn set_load_delay(&self, delay: Duration) {
         lock(&self.shared).load_delay = delay;
+    }
+
+    /// Holds every load (`POST /api/v1/models/load`, `lms load`, JIT loads) at its start
+    /// until [`release_loads`](Self::release_loads): a load stays in progress for as long as
+    /// the test wants, so what happens meanwhile is decided by the test, not by a delay.
+    pub fn hold_loads(&self) {
+        lock(&self.shared).loads_held.send_replace(true);
+    }
+
+    /// Lets held loads (and later ones) go on; each then takes its load delay.
+    pub fn release_loads(&self) {
+        lock(&self.shared).loads_held.send_replace(false);
+    }
+
+    /// How many loads wait at the [`hold_loads`](Self::hold_loads) gate right now.
+    pub fn held_loads(&self) -> usize {
+        lock(&self.shared).held_loads
     }
 
     /// Changes where chat answers carry reasoning text.

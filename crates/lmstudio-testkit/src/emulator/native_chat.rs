@@ -98,9 +98,7 @@ pub(crate) async fn native_chat(shared: &Shared, body: &str) -> Resp {
     let (served, load_time) = match target {
         NativeTarget::Ready(served) => (*served, None),
         NativeTarget::Load { key, delay } => {
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
+            super::load_pause(shared, delay).await;
             match resolve::finish_jit_load(&mut lock(shared), &key, ask.ttl) {
                 Ok(served) => (served, Some(delay)),
                 Err(failure) => return load_error(&failure),
@@ -284,6 +282,7 @@ async fn load_with_progress(
     {
         return None;
     }
+    super::load_pause(shared, Duration::ZERO).await;
     for step in 1..LOAD_STEPS {
         if !delay.is_zero() {
             tokio::time::sleep(delay / LOAD_STEPS).await;

@@ -35,9 +35,7 @@ pub(crate) async fn resolve(shared: &Shared, name: &str, ttl: Option<u64>) -> Re
         Decision::Serve(served) => Ok(served),
         Decision::Fail(response) => Err(response),
         Decision::JitLoad { key, delay } => {
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
+            super::load_pause(shared, delay).await;
             finish_jit_load(&mut lock(shared), &key, ttl).map_err(|failure| match failure {
                 JitFailure::Vanished => reply::no_models_loaded(),
                 JitFailure::Refused(message) => reply::string_error(404, &message),

@@ -133,6 +133,10 @@ pub(crate) struct State {
     pub(crate) index_delay: Duration,
     pub(crate) record_requests: bool,
     pub(crate) counter: u64,
+    /// `true` while [`crate::Emulator::hold_loads`] holds every load at its start.
+    pub(crate) loads_held: tokio::sync::watch::Sender<bool>,
+    /// How many loads wait at the gate right now.
+    pub(crate) held_loads: usize,
 }
 
 impl State {
@@ -154,6 +158,8 @@ impl State {
             index_delay: builder.index_delay,
             record_requests: builder.record_requests,
             counter: 0,
+            loads_held: tokio::sync::watch::channel(false).0,
+            held_loads: 0,
         };
         for model in models {
             state.add_model(model);

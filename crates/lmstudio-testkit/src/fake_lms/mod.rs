@@ -9,13 +9,15 @@
 mod args;
 mod client;
 mod commands;
+mod faults;
 mod get;
 mod progress;
 mod wrapper;
 
 use std::io::Write;
 
-pub use wrapper::{find_fake_lms_binary, write_lms_wrapper};
+pub use faults::FakeLmsOptions;
+pub use wrapper::{find_fake_lms_binary, write_lms_wrapper, write_lms_wrapper_with};
 
 use client::Server;
 
@@ -26,11 +28,21 @@ const USAGE: &str = "lms is LM Studio's CLI utility for your models, server, and
 /// returns the exit code (0 success, 1 error).
 ///
 /// `--server URL` (or `--server=URL`) must come before the command; without it the server is
-/// `http://127.0.0.1:1234`.
+/// `http://127.0.0.1:1234`. So must the fault options [`FakeLmsOptions`] writes (`--record
+/// FILE`, `--on CMD`, `--stderr LINE`, `--exit CODE`, `--hang`, `--killed`).
 pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let mut rest = args;
     let mut server_url = "http://127.0.0.1:1234".to_owned();
+    let mut faults = FakeLmsOptions::new();
     loop {
+        match faults.parse_one(rest) {
+            Ok(Some(consumed)) => {
+                rest = &rest[consumed..];
+                continue;
+            }
+            Ok(None) => {}
+            Err(message) => return fail(err, &message),
+        }
         match rest.first().map(String::as_str) {
             Some("--server") => match rest.get(1) {
                 Some(url) => {
@@ -50,6 +62,11 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         Ok(server) => server,
         Err(message) => return fail(err, &message),
     };
+    if let Some(code) = faults.apply(rest.first().map(String::as_str), rest, err) {
+        let _ = out.flush();
+        let _ = err.flush();
+        return code;
+    }
     let Some((command, rest)) = rest.split_first() else {
         let _ = out.write_all(USAGE.as_bytes());
         return 0;

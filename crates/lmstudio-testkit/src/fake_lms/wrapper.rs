@@ -3,6 +3,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::FakeLmsOptions;
+
 /// Quotes a string for a POSIX shell (`'...'`, with `'` as `'\''`).
 #[cfg(unix)]
 fn shell_quote(text: &str) -> String {
@@ -28,22 +30,44 @@ pub fn write_lms_wrapper(
     fake_lms_binary: &Path,
     server_url: &str,
 ) -> std::io::Result<PathBuf> {
+    write_lms_wrapper_with(dir, fake_lms_binary, server_url, &FakeLmsOptions::new())
+}
+
+/// [`write_lms_wrapper`] with `options`: the wrapper passes them to the fake, so it records
+/// its arguments, prints stderr lines, exits with a code, hangs or dies of a signal as asked.
+///
+/// # Errors
+/// Any I/O error writing, chmod-ing or renaming the file.
+pub fn write_lms_wrapper_with(
+    dir: &Path,
+    fake_lms_binary: &Path,
+    server_url: &str,
+    options: &FakeLmsOptions,
+) -> std::io::Result<PathBuf> {
+    let mut args = vec!["--server".to_owned(), server_url.to_owned()];
+    args.extend(options.args());
     #[cfg(unix)]
     let (name, script) = (
         "lms",
         format!(
-            "#!/bin/sh\nexec {} --server {} \"$@\"\n",
+            "#!/bin/sh\nexec {} {} \"$@\"\n",
             shell_quote(&fake_lms_binary.to_string_lossy()),
-            shell_quote(server_url)
+            args.iter()
+                .map(|a| shell_quote(a))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
     );
     #[cfg(not(unix))]
     let (name, script) = (
         "lms.cmd",
         format!(
-            "@echo off\r\n\"{}\" --server \"{}\" %*\r\n",
+            "@echo off\r\n\"{}\" {} %*\r\n",
             fake_lms_binary.display(),
-            server_url
+            args.iter()
+                .map(|a| format!("\"{}\"", a.replace('"', "\"\"")))
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
     );
     let target = dir.join(name);

@@ -1,0 +1,276 @@
+//! Misbehaviour on request, for fault tests: the leading options `--record FILE`, `--on CMD`,
+//! `--stderr LINE`, `--exit CODE`, `--hang` and `--killed`, and [`FakeLmsOptions`], which
+//! writes them into the `lms` wrapper ([`super::write_lms_wrapper_with`]).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What the fake `lms` does instead of its command, when a fault applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// Exit with this code without running the command.
+    Exit(i32),
+    /// Never finish: sleep until killed.
+    Hang,
+    /// Die of `SIGKILL` (Unix); elsewhere, abort.
+    Killed,
+}
+
+/// How the fake `lms` should misbehave, and whether to record its arguments. The default runs
+/// every command normally. Give it to [`super::write_lms_wrapper_with`].
+///
+/// ```
+/// use lmstudio_testkit::fake_lms::FakeLmsOptions;
+///
+/// let options = FakeLmsOptions::new()
+///     .only_for("get")
+///     .stderr_line("Error: network unreachable")
+///     .exit_with(3);
+/// assert_eq!(
+///     options.args(),
+///     ["--on", "get", "--stderr", "Error: network unreachable", "--exit", "3"]
+/// );
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FakeLmsOptions {
+    record: Option<PathBuf>,
+    on: Option<String>,
+    stderr: Vec<String>,
+    action: Option<Action>,
+}
+
+impl FakeLmsOptions {
+    /// Every command runs normally, nothing is recorded.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends each invocation's arguments (after the wrapper's own options), joined by
+    /// spaces, as one line to `path`, before anything else happens.
+    #[must_use]
+    pub fn record_args_to(mut self, path: impl Into<PathBuf>) -> Self {
+        self.record = Some(path.into());
+        self
+    }
+
+    /// The stderr lines and the action apply only to `lms <command>` (`get`, `load`, ...);
+    /// other commands run normally. Without it they apply to every command.
+    #[must_use]
+    pub fn only_for(mut self, command: impl Into<String>) -> Self {
+        self.on = Some(command.into());
+        self
+    }
+
+    /// Prints `line` on stderr first (repeatable; in order). Without an action the command
+    /// then runs normally.
+    #[must_use]
+    pub fn stderr_line(mut self, line: impl Into<String>) -> Self {
+        self.stderr.push(line.into());
+        self
+    }
+
+    /// Exits with `code` instead of running the command.
+    #[must_use]
+    pub fn exit_with(mut self, code: i32) -> Self {
+        self.action = Some(Action::Exit(code));
+        self
+    }
+
+    /// Never finishes (sleeps until killed) instead of running the command.
+    #[must_use]
+    pub fn hang(mut self) -> Self {
+        self.action = Some(Action::Hang);
+        self
+    }
+
+    /// Dies of `SIGKILL` (signal 9) instead of running the command; off Unix it aborts.
+    #[must_use]
+    pub fn killed_by_signal(mut self) -> Self {
+        self.action = Some(Action::Killed);
+        self
+    }
+
+    /// The leading options the `fake-lms` binary reads for these settings.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(path) = &self.record {
+            args.push("--record".to_owned());
+            args.push(path.to_string_lossy().into_owned());
+        }
+        if let Some(command) = &self.on {
+            args.push("--on".to_owned());
+            args.push(command.clone());
+        }
+        for line in &self.stderr {
+            args.push("--stderr".to_owned());
+            args.push(line.clone());
+        }
+        match self.action {
+            Some(Action::Exit(code)) => {
+                args.push("--exit".to_owned());
+                args.push(code.to_string());
+            }
+            Some(Action::Hang) => args.push("--hang".to_owned()),
+            Some(Action::Killed) => args.push("--killed".to_owned()),
+            None => {}
+        }
+        args
+    }
+
+    /// Reads one leading option from `args` into `self`: `Ok(Some(n))` consumed `n`
+    /// arguments, `Ok(None)` means `args` does not start with one of these options.
+    pub(crate) fn parse_one(&mut self, args: &[String]) -> Result<Option<usize>, String> {
+        let Some(flag) = args.first() else {
+            return Ok(None);
+        };
+        let value = || {
+            args.get(1)
+                .cloned()
+                .ok_or_else(|| format!("option '{flag}' argument missing"))
+        };
+        match flag.as_str() {
+            "--record" => self.record = Some(PathBuf::from(value()?)),
+            "--on" => self.on = Some(value()?),
+            "--stderr" => self.stderr.push(value()?),
+            "--exit" => {
+                let text = value()?;
+                let code = text
+                    .parse()
+                    .map_err(|_| format!("option '--exit': not an exit code: {text}"))?;
+                self.action = Some(Action::Exit(code));
+            }
+            "--hang" => {
+                self.action = Some(Action::Hang);
+                return Ok(Some(1));
+            }
+            "--killed" => {
+                self.action = Some(Action::Killed);
+                return Ok(Some(1));
+            }
+            _ => return Ok(None),
+        }
+        Ok(Some(2))
+    }
+
+    /// Records `command_line` and plays the fault for `command`: `Some(code)` when the fake
+    /// must exit with `code` instead of running the command.
+    pub(crate) fn apply(
+        &self,
+        command: Option<&str>,
+        command_line: &[String],
+        err: &mut dyn Write,
+    ) -> Option<i32> {
+        if let Some(path) = &self.record
+            && let Err(e) = record(path, command_line)
+        {
+            return Some(super::fail(
+                err,
+                &format!("fake-lms: could not record to {}: {e}", path.display()),
+            ));
+        }
+        if self.on.as_deref().is_some_and(|on| Some(on) != command) {
+            return None;
+        }
+        for line in &self.stderr {
+            let _ = writeln!(err, "{line}");
+        }
+        let _ = err.flush();
+        match self.action? {
+            Action::Exit(code) => Some(code),
+            Action::Hang => loop {
+                std::thread::sleep(Duration::from_secs(3600));
+            },
+            Action::Killed => Some(kill_self(err)),
+        }
+    }
+}
+
+/// Appends `args` joined by spaces as one line to `path`.
+fn record(path: &Path, args: &[String]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(file, "{}", args.join(" "))
+}
+
+/// Sends this process `SIGKILL` and waits for it; returns 1 only if that failed.
+#[cfg(unix)]
+fn kill_self(err: &mut dyn Write) -> i32 {
+    let pid = std::process::id().to_string();
+    match std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+    {
+        Ok(_) => loop {
+            // The signal is on its way.
+            std::thread::sleep(Duration::from_secs(3600));
+        },
+        Err(e) => super::fail(err, &format!("fake-lms: could not run kill: {e}")),
+    }
+}
+
+/// Off Unix there are no signals to die of: abort.
+#[cfg(not(unix))]
+fn kill_self(_err: &mut dyn Write) -> i32 {
+    std::process::abort()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(args: &[&str]) -> Result<FakeLmsOptions, String> {
+        let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        let mut options = FakeLmsOptions::new();
+        let mut rest = &args[..];
+        while let Some(n) = options.parse_one(rest)? {
+            rest = &rest[n..];
+        }
+        assert!(rest.is_empty(), "left over: {rest:?}");
+        Ok(options)
+    }
+
+    #[test]
+    fn options_round_trip_through_their_arguments() {
+        let options = FakeLmsOptions::new()
+            .record_args_to("/tmp/args.txt")
+            .only_for("load")
+            .stderr_line("Error: one")
+            .stderr_line("two words")
+            .hang();
+        let args = options.args();
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(parse_all(&refs).unwrap(), options);
+        for options in [
+            FakeLmsOptions::new().exit_with(3),
+            FakeLmsOptions::new().killed_by_signal(),
+            FakeLmsOptions::new(),
+        ] {
+            let args = options.args();
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            assert_eq!(parse_all(&refs).unwrap(), options);
+        }
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        assert!(parse_all(&["--exit", "three"]).is_err());
+        assert!(parse_all(&["--on"]).is_err());
+    }
+
+    #[test]
+    fn a_fault_for_another_command_is_not_played() {
+        let options = FakeLmsOptions::new()
+            .only_for("get")
+            .stderr_line("Error: x")
+            .exit_with(3);
+        let mut err = Vec::new();
+        assert_eq!(options.apply(Some("ls"), &[], &mut err), None);
+        assert!(err.is_empty());
+        assert_eq!(options.apply(Some("get"), &[], &mut err), Some(3));
+        assert_eq!(String::from_utf8(err).unwrap(), "Error: x\n");
+    }
+}

@@ -1,0 +1,134 @@
+//! Answers that are wrong through the facade (fault catalogue, docs/faults.md): endless,
+//! reset or non-HTTP bodies, HTML where JSON belongs, LM Studio's 200 error bodies for unknown
+//! routes, auth refusals and refused inference.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::ErrorKind;
+
+use lmstudio_testkit::fault::{Fault, FaultServer, http_response};
+use lmstudio_testkit::{CatalogModel, Emulator, Profile};
+use vtcode_lmstudio::http::StatusCode;
+use vtcode_lmstudio::{LMStudioClient, LmStudioError};
+
+use super::{
+    MODEL, NO_TOKEN_VAR, chat, emulator_client, emulator_config, loaded, models_error,
+    plain_client, short_config,
+};
+use crate::support::typed;
+
+#[tokio::test]
+async fn an_endless_body_is_invalid_data_too_large() {
+    let (_server, err) = models_error(Fault::EndlessBody).await;
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    assert!(
+        matches!(typed(&err), LmStudioError::TooLarge { limit: 65536, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("65536-byte limit"), "{err}");
+}
+
+#[tokio::test]
+async fn a_reset_mid_body_is_a_transport_error_not_not_responding() {
+    let (_server, err) = models_error(Fault::ResetMidBody).await;
+    assert_eq!(err.kind(), ErrorKind::Other);
+    assert!(
+        matches!(typed(&err), LmStudioError::Transport { .. }),
+        "{err:?}"
+    );
+    assert!(!typed(&err).is_not_responding());
+}
+
+#[tokio::test]
+async fn bytes_that_are_not_http_are_a_transport_error() {
+    let (_server, err) = models_error(Fault::Garbage).await;
+    assert_eq!(err.kind(), ErrorKind::Other);
+    assert!(
+        matches!(typed(&err), LmStudioError::Transport { .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().starts_with("transport error talking to "));
+}
+
+#[tokio::test]
+async fn an_html_page_on_every_route_is_invalid_data() {
+    let page = b"<html><head><title>Captive portal</title></head><body>Sign in</body></html>";
+    let server = FaultServer::start(Fault::Raw(http_response(200, "text/html", page)))
+        .await
+        .unwrap();
+    let err = plain_client(&short_config(&server.url()))
+        .fetch_models()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidData);
+    let text = err.to_string();
+    assert!(text.starts_with("JSON parse error: "), "{text}");
+    assert!(text.contains("<title>Captive portal</title>"), "{text}");
+}
+
+#[tokio::test]
+async fn unknown_routes_on_the_0_3_profile_are_200_errors_and_detection_falls_back() {
+    let emulator = Emulator::builder()
+        .profile(Profile::V0_3)
+        .model(CatalogModel::gpt_oss_20b().downloaded(true))
+        .start()
+        .await
+        .unwrap();
+    let client = emulator_client(&emulator_config(&emulator));
+    let err = client
+        .http()
+        .get_json::<serde_json::Value>("/api/v1/models")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, lmstudio_transport::Error::Server { status: StatusCode::OK, message, .. } if message == "Unexpected endpoint or method. (GET /api/v1/models)"),
+        "{err:?}"
+    );
+    // The facade takes that answer for a missing route and lists from /api/v0.
+    assert_eq!(client.fetch_models().await.unwrap(), vec![MODEL.to_owned()]);
+}
+
+#[tokio::test]
+async fn a_server_requiring_a_token_is_permission_denied_naming_the_variable() {
+    let emulator = loaded()
+        .auth_token(Some("sk-lm-fault:tests".to_owned()))
+        .start()
+        .await
+        .unwrap();
+    let err = LMStudioClient::try_from_provider(&emulator_config(&emulator))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+    let text = err.to_string();
+    assert!(
+        text.contains("HTTP 401") && text.contains(NO_TOKEN_VAR),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn chat_with_jit_off_and_nothing_loaded_is_a_server_error() {
+    let emulator = Emulator::builder()
+        .jit(false)
+        .model(CatalogModel::gpt_oss_20b().downloaded(true))
+        .start()
+        .await
+        .unwrap();
+    let client = emulator_client(&emulator_config(&emulator));
+    let err = client.chat(chat("hi")).await.unwrap_err();
+    assert!(
+        matches!(&err, LmStudioError::Server { status: StatusCode::NOT_FOUND, message, .. } if message.starts_with("No models loaded.")),
+        "{err:?}"
+    );
+    assert!(!err.is_not_responding());
+}
+
+#[tokio::test]
+async fn a_prompt_longer_than_the_context_is_a_server_error() {
+    let emulator = loaded().start().await.unwrap();
+    let client = emulator_client(&emulator_config(&emulator));
+    let err = client.chat(chat(&"word ".repeat(5000))).await.unwrap_err();
+    assert!(
+        matches!(&err, LmStudioError::Server { status: StatusCode::BAD_REQUEST, message, .. } if message.contains("greater than the context length")),
+        "{err:?}"
+    );
+}

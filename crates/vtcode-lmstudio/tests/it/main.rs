@@ -1,0 +1,16 @@
+//! `vtcode-lmstudio`'s integration tests in one binary (one link, not one per file): a module per
+//! concern, shared helpers in `support`. See docs/testing.md.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod downloads;
+mod emulator;
+mod errors;
+mod faults;
+mod matrix;
+mod native_chat;
+mod readiness;
+mod shared_engine;
+mod streaming;
+mod streaming_thirdparty;
+mod support;
