@@ -338,6 +338,11 @@ async fn a_server_replaced_on_the_same_port_is_detected_again() {
         ServerKind::LmStudio(NativeApi::V0)
     );
     drop(old);
+    // The emulator's thread stops asynchronously: wait until its port refuses connections.
+    until("the old server is gone", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    })
+    .await;
     let err = client.models().await.unwrap_err();
     assert!(err.is_not_responding(), "{err}");
     assert!(
