@@ -126,7 +126,8 @@ pub enum Error {
         source: Option<BoxError>,
     },
 
-    /// One server-sent event was not valid UTF-8 (the stream goes on after it).
+    /// One server-sent event was not valid UTF-8. An [`SseStream`](crate::SseStream) goes on
+    /// after it; a typed [`EventStream`](crate::EventStream) ends with it.
     #[error("{url}: a server-sent event was not valid UTF-8")]
     InvalidUtf8 {
         /// The URL requested.

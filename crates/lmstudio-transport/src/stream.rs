@@ -175,8 +175,13 @@ impl SseStream {
         self.body = None;
     }
 
-    /// Ends the stream after `[DONE]`: reads what is already buffered, without waiting, so a
-    /// finished body can leave its connection in the pool; otherwise the connection closes.
+    /// Ends the stream after its protocol's last event: reads at most 4 frames that are
+    /// already buffered, without waiting, so a finished body can leave its connection in the
+    /// pool; otherwise the connection closes. Later polls yield `None`.
+    pub fn finish(&mut self, cx: &mut Context<'_>) {
+        self.release(cx);
+    }
+
     pub(crate) fn release(&mut self, cx: &mut Context<'_>) {
         self.done = true;
         if let Some(body) = self.body.as_mut() {

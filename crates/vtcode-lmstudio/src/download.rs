@@ -59,10 +59,11 @@ impl LMStudioClient {
             return Ok(DownloadOutcome::AlreadyPresent { key: info.key });
         }
         let flight_key = model.to_ascii_lowercase();
+        let (client, model) = (self.clone(), model.to_owned());
         self.engine()
             .downloads
-            .run(&flight_key, reporter, |progress| async move {
-                self.download_uncached(model, &progress).await
+            .run(&flight_key, reporter, move |progress| async move {
+                client.download_uncached(&model, &progress).await
             })
             .await
     }

@@ -153,6 +153,12 @@ pub enum LmStudioError {
     },
     /// Running `lms` failed for a reason other than "not found".
     Lms(Arc<LmsError>),
+    /// The task running a shared download, load or model-list read stopped without a result
+    /// (it panicked). Trying again starts it afresh.
+    Interrupted {
+        /// What was running: the model (or catalog generation) it was for.
+        operation: String,
+    },
 }
 
 impl fmt::Display for LmStudioError {
@@ -226,6 +232,10 @@ impl fmt::Display for LmStudioError {
                 write!(f, "the response from {url} exceeded the {limit}-byte limit")
             }
             Self::Lms(err) => write!(f, "lms failed: {err}"),
+            Self::Interrupted { operation } => write!(
+                f,
+                "the task running the operation for {operation} stopped without a result; try again"
+            ),
         }
     }
 }
@@ -247,7 +257,8 @@ impl StdError for LmStudioError {
             | Self::ModelNotFound { .. }
             | Self::AmbiguousModel { .. }
             | Self::Config(_)
-            | Self::StreamEndedEarly { .. } => None,
+            | Self::StreamEndedEarly { .. }
+            | Self::Interrupted { .. } => None,
         }
     }
 }
@@ -315,6 +326,7 @@ impl LmStudioError {
             Self::Config(_) | Self::AmbiguousModel { .. } => io::ErrorKind::InvalidInput,
             Self::TooLarge { .. } => io::ErrorKind::InvalidData,
             Self::StreamEndedEarly { .. } => io::ErrorKind::UnexpectedEof,
+            Self::Interrupted { .. } => io::ErrorKind::Interrupted,
             Self::Lms(err) => match **err {
                 // A configured path that does not exist is still "lms not found".
                 LmsError::NotFoundAt { .. } => io::ErrorKind::NotFound,

@@ -29,13 +29,13 @@ impl LMStudioClient {
     /// server (from any client) share one request, unless the list was invalidated after
     /// the running one started.
     pub async fn refresh_models(&self) -> Result<Arc<ModelCatalog>, LmStudioError> {
-        let engine = self.engine();
-        let generation = engine.catalog_generation();
-        engine
+        let generation = self.engine().catalog_generation();
+        let client = self.clone();
+        self.engine()
             .refreshes
-            .run(&generation.to_string(), &NoProgress, |_| async move {
-                let catalog = Arc::new(self.read_catalog().await?);
-                engine.store_catalog(generation, catalog.clone());
+            .run(&generation.to_string(), &NoProgress, move |_| async move {
+                let catalog = Arc::new(client.read_catalog().await?);
+                client.engine().store_catalog(generation, catalog.clone());
                 Ok(catalog)
             })
             .await

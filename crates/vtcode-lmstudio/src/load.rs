@@ -142,11 +142,17 @@ impl LMStudioClient {
                 .or(self.inner.settings.context_length),
             ttl_seconds: options.ttl_seconds.or(self.inner.settings.ttl_seconds),
         };
-        let _loading_key = self.engine().mark_loading(&[&key]);
+        let client = self.clone();
         self.engine()
             .loads
-            .run(&flight_key, reporter, |progress| async move {
-                self.load_uncached(&key, info, &options, &progress).await
+            .run(&flight_key, reporter, move |progress| {
+                // Held by the load's own task: requests for the model keep waiting for it
+                // even if the caller that started it is cancelled.
+                let loading = client.engine().mark_loading(&[&key]);
+                async move {
+                    let _loading = loading;
+                    client.load_uncached(&key, info, &options, &progress).await
+                }
             })
             .await
     }

@@ -318,7 +318,7 @@ impl NativeChatStream {
     /// in the pool; otherwise dropping it closes the connection (nothing is waited for).
     fn finish(&mut self, cx: &mut Context<'_>) {
         if let Some(mut inner) = self.inner.take() {
-            let _ = inner.poll_next_event(cx);
+            inner.finish(cx);
         }
     }
 }

@@ -1,13 +1,21 @@
 //! Share one in-flight operation per key: concurrent callers (from any client of the same
-//! server) wait for the first caller's download or load and get its result instead of
-//! starting their own. Every caller sees the operation's progress on its own reporter, from
-//! the moment it joined, starting with a snapshot of where the operation is.
+//! server) wait for one run of a download or load and get its result instead of starting
+//! their own. Every caller sees the operation's progress on its own reporter, from the moment
+//! it joined, starting with a snapshot of where the operation is.
+//!
+//! The work runs in a task of its own, not inside the first caller's future: a caller that is
+//! cancelled (a UI closing, a timeout around one `ensure_ready`) leaves the operation running
+//! for the others, so it is never started twice. When every caller is gone the task is
+//! aborted, which keeps cancellation meaning something (an `lms get` child is killed). If the
+//! task ends without a result (its runtime shut down), a waiting caller runs the work itself.
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, watch};
+use tokio::task::AbortHandle;
 
 use crate::client::lock;
 use crate::progress::{ProgressEvent, ProgressReporter};
@@ -17,28 +25,32 @@ use crate::progress::{ProgressEvent, ProgressReporter};
 const EVENT_BUFFER: usize = 1024;
 
 type Outcome<T, E> = Option<Result<T, E>>;
+type FlightMap<T, E> = Arc<Mutex<HashMap<String, Arc<Flight<T, E>>>>>;
 
 /// A map from key to the operation currently running for it.
 pub(crate) struct SingleFlight<T, E> {
-    in_flight: Mutex<HashMap<String, Arc<Flight<T, E>>>>,
+    in_flight: FlightMap<T, E>,
 }
 
 impl<T, E> Default for SingleFlight<T, E> {
     fn default() -> Self {
         Self {
-            in_flight: Mutex::new(HashMap::new()),
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 }
 
-/// One running operation: its result (published once, by the leader) and its progress.
+/// One running operation: its result (published once, by its task), its progress, and who
+/// is waiting for it.
 struct Flight<T, E> {
     result: watch::Receiver<Outcome<T, E>>,
     progress: FlightProgress,
+    participants: AtomicUsize,
+    task: Mutex<Option<AbortHandle>>,
 }
 
-/// The progress of one shared operation. The leader's work reports to it; it forwards each
-/// event to every participant and remembers where the operation is for late joiners.
+/// The progress of one shared operation. The work reports to it; it forwards each event to
+/// every participant and remembers where the operation is for late joiners.
 #[derive(Clone, Default)]
 pub(crate) struct FlightProgress {
     hub: Arc<Mutex<Hub>>,
@@ -90,13 +102,17 @@ impl ProgressReporter for FlightProgress {
     }
 }
 
-impl<T: Clone, E: Clone> SingleFlight<T, E> {
+impl<T, E> SingleFlight<T, E>
+where
+    T: Clone + Send + Sync + 'static,
+    E: Clone + Send + Sync + FlightError + 'static,
+{
     /// Runs `work` for `key` unless it is already running, in which case this waits for the
     /// running one and returns a clone of its result. Either way the operation's progress
     /// events reach `reporter` while this call waits.
     ///
-    /// `work` gets the operation's [`FlightProgress`] to report to. If the caller doing the
-    /// work is cancelled, one of the waiters takes over with its own `work`.
+    /// `work` gets the operation's [`FlightProgress`] to report to, and runs in a task of its
+    /// own (see the module docs), so it must own what it uses.
     pub(crate) async fn run<F, Fut>(
         &self,
         key: &str,
@@ -105,59 +121,101 @@ impl<T: Clone, E: Clone> SingleFlight<T, E> {
     ) -> Result<T, E>
     where
         F: FnOnce(FlightProgress) -> Fut,
-        Fut: Future<Output = Result<T, E>>,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
-        let (flight, publish) = loop {
-            match self.join_or_lead(key) {
-                Role::Lead(flight, publish) => break (flight, publish),
-                Role::Wait(flight) => {
-                    let mut events = flight.progress.join();
-                    let mut result = flight.result.clone();
-                    let outcome = forward_while(wait_for(&mut result), &mut events, reporter).await;
-                    drain(&mut events, reporter);
-                    if let Some(outcome) = outcome {
-                        return outcome;
-                    }
-                    // The leader was cancelled: take over.
-                }
+        let mut work = Some(work);
+        loop {
+            let Some(flight) = self.join_or_start(key, &mut work) else {
+                // Our own work ran as a task that ended without a result (it panicked).
+                return Err(E::lost(key));
+            };
+            let participant = Participant(flight.clone());
+            let mut events = flight.progress.join();
+            let mut result = flight.result.clone();
+            let outcome = forward_while(wait_for(&mut result), &mut events, reporter).await;
+            drain(&mut events, reporter);
+            drop(participant);
+            if let Some(outcome) = outcome {
+                return outcome;
             }
-        };
-        let guard = LeaderGuard {
-            flight: self,
-            key,
-            entry: flight.clone(),
-            publish,
-        };
-        let mut events = flight.progress.join();
-        let result = forward_while(work(flight.progress.clone()), &mut events, reporter).await;
-        guard.finish(result.clone());
-        drain(&mut events, reporter);
-        result
+            // The task ended without a result (its runtime shut down, or it panicked): run
+            // our own work, unless it was ours that ran.
+        }
     }
 
-    fn join_or_lead(&self, key: &str) -> Role<T, E> {
+    /// Joins the flight for `key`, or starts one with `work` (taken) when there is none.
+    /// `None` when there is none and `work` was already taken.
+    fn join_or_start<F, Fut>(&self, key: &str, work: &mut Option<F>) -> Option<Arc<Flight<T, E>>>
+    where
+        F: FnOnce(FlightProgress) -> Fut,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+    {
         let mut map = lock(&self.in_flight);
-        match map.get(key) {
-            Some(flight) => Role::Wait(flight.clone()),
-            None => {
-                let (publish, result) = watch::channel(None);
-                let flight = Arc::new(Flight {
-                    result,
-                    progress: FlightProgress::default(),
-                });
-                map.insert(key.to_owned(), flight.clone());
-                Role::Lead(flight, publish)
-            }
+        if let Some(flight) = map.get(key) {
+            // Counted under the map lock, so the last participant cannot abort it between
+            // this lookup and our count.
+            flight.participants.fetch_add(1, Ordering::SeqCst);
+            return Some(flight.clone());
+        }
+        let work = work.take()?;
+        let (publish, result) = watch::channel(None);
+        let flight = Arc::new(Flight {
+            result,
+            progress: FlightProgress::default(),
+            participants: AtomicUsize::new(1),
+            task: Mutex::new(None),
+        });
+        map.insert(key.to_owned(), flight.clone());
+        drop(map);
+        let running = work(flight.progress.clone());
+        let guard = TaskGuard {
+            map: self.in_flight.clone(),
+            key: key.to_owned(),
+            entry: flight.clone(),
+        };
+        let task = tokio::spawn(async move {
+            let guard = guard;
+            let result = running.await;
+            // Publish first, then remove (in the guard's drop): waiters holding a receiver
+            // see the value either way.
+            publish.send_replace(Some(result));
+            drop(guard);
+        });
+        *lock(&flight.task) = Some(task.abort_handle());
+        Some(flight)
+    }
+}
+
+/// The error a caller gets when the task running its own work ended without a result.
+pub(crate) trait FlightError {
+    /// The error for the operation on `key`.
+    fn lost(key: &str) -> Self;
+}
+
+impl FlightError for crate::error::LmStudioError {
+    fn lost(key: &str) -> Self {
+        Self::Interrupted {
+            operation: key.to_owned(),
         }
     }
 }
 
-enum Role<T, E> {
-    Lead(Arc<Flight<T, E>>, watch::Sender<Outcome<T, E>>),
-    Wait(Arc<Flight<T, E>>),
+/// A caller waiting on a flight. The last one to leave before the result aborts the task.
+struct Participant<T, E>(Arc<Flight<T, E>>);
+
+impl<T, E> Drop for Participant<T, E> {
+    fn drop(&mut self) {
+        let flight = &self.0;
+        if flight.participants.fetch_sub(1, Ordering::SeqCst) == 1
+            && flight.result.borrow().is_none()
+            && let Some(task) = lock(&flight.task).take()
+        {
+            task.abort();
+        }
+    }
 }
 
-/// Waits for the leader's result; `None` when the leader went away without one.
+/// Waits for the task's result; `None` when the task went away without one.
 async fn wait_for<T: Clone, E: Clone>(
     result: &mut watch::Receiver<Outcome<T, E>>,
 ) -> Option<Result<T, E>> {
@@ -195,30 +253,23 @@ fn drain(events: &mut mpsc::Receiver<ProgressEvent>, reporter: &dyn ProgressRepo
     }
 }
 
-/// Removes the key when the leader finishes or is dropped, so a later call starts afresh.
-struct LeaderGuard<'a, T, E> {
-    flight: &'a SingleFlight<T, E>,
-    key: &'a str,
+/// Owned by the task: removes its key when the task finishes, is aborted, or its runtime
+/// shuts down, so a later call starts afresh.
+struct TaskGuard<T, E> {
+    map: FlightMap<T, E>,
+    key: String,
     entry: Arc<Flight<T, E>>,
-    publish: watch::Sender<Outcome<T, E>>,
 }
 
-impl<T, E> LeaderGuard<'_, T, E> {
-    fn finish(self, result: Result<T, E>) {
-        // Publish first, then remove (in drop): waiters holding a receiver see it either way.
-        self.publish.send_replace(Some(result));
-    }
-}
-
-impl<T, E> Drop for LeaderGuard<'_, T, E> {
+impl<T, E> Drop for TaskGuard<T, E> {
     fn drop(&mut self) {
-        let mut map = lock(&self.flight.in_flight);
-        // Only our own flight: after a hand-over the key may belong to a newer leader.
+        let mut map = lock(&self.map);
+        // Only our own flight: after a hand-over the key may belong to a newer one.
         if map
-            .get(self.key)
+            .get(&self.key)
             .is_some_and(|current| Arc::ptr_eq(current, &self.entry))
         {
-            map.remove(self.key);
+            map.remove(&self.key);
         }
     }
 }
@@ -227,8 +278,14 @@ impl<T, E> Drop for LeaderGuard<'_, T, E> {
 mod tests {
     use super::*;
     use crate::progress::NoProgress;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicBool;
     use std::time::Duration;
+
+    impl FlightError for String {
+        fn lost(key: &str) -> Self {
+            format!("lost {key}")
+        }
+    }
 
     fn progress(n: u64) -> ProgressEvent {
         ProgressEvent::DownloadProgress {
@@ -269,6 +326,15 @@ mod tests {
         }
     }
 
+    /// Waits until `release` is true.
+    async fn released(mut release: watch::Receiver<bool>) {
+        while !*release.borrow_and_update() {
+            if release.changed().await.is_err() {
+                break;
+            }
+        }
+    }
+
     #[tokio::test]
     async fn concurrent_callers_share_one_run() {
         let flight: Arc<SingleFlight<u32, String>> = Arc::new(SingleFlight::default());
@@ -278,16 +344,12 @@ mod tests {
         for _ in 0..8 {
             let flight = flight.clone();
             let runs = runs.clone();
-            let mut release = release_rx.clone();
+            let release = release_rx.clone();
             tasks.push(tokio::spawn(async move {
                 flight
-                    .run("model", &NoProgress, |_| async move {
+                    .run("model", &NoProgress, move |_| async move {
                         runs.fetch_add(1, Ordering::SeqCst);
-                        while !*release.borrow_and_update() {
-                            if release.changed().await.is_err() {
-                                break;
-                            }
-                        }
+                        released(release).await;
                         Ok(7)
                     })
                     .await
@@ -313,15 +375,91 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_cancelled_leader_hands_over_to_a_waiter() {
+    async fn a_cancelled_caller_leaves_the_work_running_for_the_others() {
         let flight: Arc<SingleFlight<u32, String>> = Arc::new(SingleFlight::default());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (release_tx, release_rx) = watch::channel(false);
+        let leader = {
+            let (flight, runs) = (flight.clone(), runs.clone());
+            tokio::spawn(async move {
+                flight
+                    .run("k", &NoProgress, move |_| async move {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        released(release_rx).await;
+                        Ok(1)
+                    })
+                    .await
+            })
+        };
+        settle().await;
+        let waiter = {
+            let (flight, runs) = (flight.clone(), runs.clone());
+            tokio::spawn(async move {
+                flight
+                    .run("k", &NoProgress, move |_| async move {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        Ok(2)
+                    })
+                    .await
+            })
+        };
+        settle().await;
+        leader.abort();
+        settle().await;
+        release_tx.send_replace(true);
+        // The waiter gets the first run's result: the operation was not started twice.
+        assert_eq!(waiter.await.expect("join"), Ok(1));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn when_every_caller_is_gone_the_work_is_cancelled() {
+        struct SetOnDrop(Arc<AtomicBool>);
+        impl Drop for SetOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let flight: Arc<SingleFlight<u32, String>> = Arc::new(SingleFlight::default());
+        let dropped = Arc::new(AtomicBool::new(false));
+        let caller = {
+            let (flight, dropped) = (flight.clone(), dropped.clone());
+            tokio::spawn(async move {
+                flight
+                    .run("k", &NoProgress, move |_| async move {
+                        let _guard = SetOnDrop(dropped);
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                        Ok(1)
+                    })
+                    .await
+            })
+        };
+        settle().await;
+        assert!(!dropped.load(Ordering::SeqCst), "the work is running");
+        caller.abort();
+        settle().await;
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "the work was aborted with its last caller"
+        );
+        // And the key is free again.
+        assert_eq!(
+            flight.run("k", &NoProgress, |_| async { Ok(3) }).await,
+            Ok(3)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_task_that_dies_hands_over_to_a_waiter() {
+        let flight: Arc<SingleFlight<u32, String>> = Arc::new(SingleFlight::default());
+        let (release_tx, release_rx) = watch::channel(false);
         let leader = {
             let flight = flight.clone();
             tokio::spawn(async move {
                 flight
-                    .run("k", &NoProgress, |_| async {
-                        tokio::time::sleep(Duration::from_secs(3600)).await;
-                        Ok(1)
+                    .run("k", &NoProgress, move |_| async move {
+                        released(release_rx).await;
+                        panic!("the work panics (this message is expected in test output)");
                     })
                     .await
             })
@@ -332,8 +470,19 @@ mod tests {
             tokio::spawn(async move { flight.run("k", &NoProgress, |_| async { Ok(2) }).await })
         };
         settle().await;
-        leader.abort();
-        assert_eq!(waiter.await.expect("join"), Ok(2));
+        release_tx.send_replace(true);
+        assert_eq!(
+            waiter.await.expect("join"),
+            Ok(2),
+            "the waiter ran its own work"
+        );
+        // The first caller either joined the waiter's run or, finding none, got the error;
+        // it never hangs and never runs its (spent) work again.
+        let first = leader.await.expect("join");
+        assert!(
+            first == Ok(2) || first == Err("lost k".to_owned()),
+            "{first:?}"
+        );
     }
 
     #[tokio::test]
@@ -357,15 +506,15 @@ mod tests {
             let mut step = step_rx.clone();
             tokio::spawn(async move {
                 flight
-                    .run("k", &events, |progress| async move {
-                        progress.report(&started());
-                        progress.report(&progress_event_of(&step));
+                    .run("k", &events, move |hub| async move {
+                        hub.report(&started());
+                        hub.report(&progress(*step.borrow()));
                         // Each step the test takes becomes one progress event.
                         while *step.borrow_and_update() < 3 {
                             if step.changed().await.is_err() {
                                 break;
                             }
-                            progress.report(&progress_event_of(&step));
+                            hub.report(&progress(*step.borrow()));
                         }
                         Ok(9)
                     })
@@ -402,10 +551,6 @@ mod tests {
             waiter_events.events(),
             vec![started(), progress(1), progress(2), progress(3)]
         );
-    }
-
-    fn progress_event_of(step: &watch::Receiver<u64>) -> ProgressEvent {
-        progress(*step.borrow())
     }
 
     #[test]

@@ -241,3 +241,40 @@ fn two_live_runtimes_use_one_pool_at_once() {
     }
     assert_eq!(server.requests(), 20);
 }
+
+#[test]
+fn a_runtime_that_lives_on_but_is_not_driven_does_not_stall_another_runtime() {
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = server_runtime
+        .block_on(FaultServer::start(keep_alive()))
+        .unwrap();
+    let pool = Pool::new();
+    let client = client_with(&server.url(), &pool, None, Limits::default());
+    // Runtime A opens a connection into the pool, then stays alive without being driven:
+    // its connection task never runs again.
+    let idle = current_thread();
+    idle.block_on(async {
+        let _: serde_json::Value = client.get_json("/v1/models").await.unwrap();
+        settle().await;
+    });
+    // Runtime B must not be handed A's connection (it would wait forever for A's task).
+    current_thread().block_on(async {
+        let body = serde_json::json!({"model": "m"});
+        let call = client.post_json::<_, serde_json::Value>("/api/v1/models/load", &body);
+        tokio::time::timeout(Duration::from_secs(10), call)
+            .await
+            .expect("no stall on a connection of an undriven runtime")
+            .unwrap();
+    });
+    assert_eq!(
+        pool.runtime_count(),
+        1,
+        "B's pool went with B; A's is still there"
+    );
+    drop(idle);
+    assert_eq!(server.requests(), 2);
+}

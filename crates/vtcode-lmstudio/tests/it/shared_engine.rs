@@ -200,7 +200,7 @@ async fn a_client_that_joins_a_download_gets_its_progress_from_a_snapshot_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancelled_leader_hands_the_download_over_to_another_client() {
+async fn a_cancelled_leader_leaves_the_download_running_for_another_client() {
     let emulator = slow_download_server().await;
     let config = config_for(&emulator, PreloadMode::Off);
     let leader = separate_client(&config, &Recorder::default());
@@ -226,14 +226,64 @@ async fn a_cancelled_leader_hands_the_download_over_to_another_client() {
         .unwrap()
         .unwrap();
     assert!(
-        matches!(
-            outcome,
-            vtcode_lmstudio::DownloadOutcome::Downloaded { .. }
-                | vtcode_lmstudio::DownloadOutcome::AlreadyPresent { .. }
-        ),
+        matches!(outcome, vtcode_lmstudio::DownloadOutcome::Downloaded { .. }),
         "{outcome:?}"
     );
     assert!(emulator.is_downloaded(MODEL));
+    // The download went on in its own task: it was never started a second time.
+    assert_eq!(downloads(&emulator), 1);
+    assert_eq!(emulator.download_job_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_nobody_waits_for_any_more_stops_polling() {
+    let emulator = slow_download_server().await;
+    let config = config_for(&emulator, PreloadMode::Off);
+    let client = separate_client(&config, &Recorder::default());
+    let leading = {
+        let client = client.clone();
+        tokio::spawn(async move { client.download(MODEL, &NoProgress).await })
+    };
+    until("the download has started", || {
+        emulator.download_job_count() == 1
+    })
+    .await;
+    leading.abort();
+    // Its task is aborted with its last caller: the status polls stop.
+    let path = "/api/v1/models/download/status/";
+    let polls = || {
+        emulator
+            .requests()
+            .iter()
+            .filter(|r| r.path.starts_with(path))
+            .count()
+    };
+    let mut last = polls();
+    let mut unchanged = 0;
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = polls();
+        unchanged = if now == last { unchanged + 1 } else { 0 };
+        last = now;
+        if unchanged >= 10 {
+            break;
+        }
+    }
+    assert!(
+        unchanged >= 10,
+        "the status is still polled after every caller left"
+    );
+    // A new call starts afresh (a new flight), and finishes.
+    let outcome =
+        tokio::time::timeout(Duration::from_secs(60), client.download(MODEL, &NoProgress))
+            .await
+            .expect("finishes")
+            .unwrap();
+    assert!(matches!(
+        outcome,
+        vtcode_lmstudio::DownloadOutcome::Downloaded { .. }
+            | vtcode_lmstudio::DownloadOutcome::AlreadyPresent { .. }
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
