@@ -111,16 +111,7 @@ pub(crate) async fn chat_completions(shared: &Shared, body: &str) -> Resp {
             .and_then(Value::as_bool)
             == Some(true);
         let chunks = chat_chunks(&meta, &generation, field, include_usage);
-        let (response, mut writer) = sse::sse_response(delay, fault);
-        tokio::spawn(async move {
-            for chunk in &chunks {
-                if !writer.data(chunk).await {
-                    return;
-                }
-            }
-            writer.done().await;
-        });
-        return response;
+        return sse::stream_chunks(chunks, delay, fault);
     }
     reply::json(200, &completion_body(&meta, &generation, field))
 }

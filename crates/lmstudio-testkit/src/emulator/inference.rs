@@ -76,16 +76,7 @@ pub(crate) async fn completions(shared: &Shared, body: &str) -> Resp {
             last["usage"] = usage;
             chunks.push(last);
         }
-        let (response, mut writer) = sse::sse_response(delay, fault);
-        tokio::spawn(async move {
-            for chunk in &chunks {
-                if !writer.data(chunk).await {
-                    return;
-                }
-            }
-            writer.done().await;
-        });
-        return response;
+        return sse::stream_chunks(chunks, delay, fault);
     }
     let mut body = choice(&generation.content, json!(generation.finish_reason));
     body["usage"] = usage;

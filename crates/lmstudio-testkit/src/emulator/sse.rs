@@ -45,6 +45,25 @@ pub(crate) struct SseWriter {
     native: Option<String>,
 }
 
+/// A response that streams `chunks` as `data:` events, then `data: [DONE]` (unless a fault
+/// cuts it first).
+pub(crate) fn stream_chunks(
+    chunks: Vec<serde_json::Value>,
+    delay: Duration,
+    fault: Option<StreamFault>,
+) -> Resp {
+    let (response, mut writer) = sse_response(delay, fault);
+    tokio::spawn(async move {
+        for chunk in &chunks {
+            if !writer.data(chunk).await {
+                return;
+            }
+        }
+        writer.done().await;
+    });
+    response
+}
+
 /// A `text/event-stream` response and the writer that feeds it.
 pub(crate) fn sse_response(delay: Duration, fault: Option<StreamFault>) -> (Resp, SseWriter) {
     let (tx, rx) = mpsc::channel(16);
