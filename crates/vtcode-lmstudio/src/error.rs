@@ -153,6 +153,27 @@ pub enum LmStudioError {
     },
     /// Running `lms` failed for a reason other than "not found".
     Lms(Arc<LmsError>),
+    /// The prompt is longer than the context the model is loaded with (HTTP 400, or an error
+    /// inside a stream). The server's message is kept; the numbers are read from it when it
+    /// has them.
+    ContextOverflow {
+        /// Tokens in the prompt, when the server said.
+        prompt_tokens: Option<u32>,
+        /// The context the model is loaded with, when the server said.
+        context_length: Option<u32>,
+        /// The largest context the model supports, from the model list, when known.
+        max_context_length: Option<u32>,
+        /// The model the request named.
+        model: String,
+        /// The HTTP status (200 when the error came inside a stream).
+        status: StatusCode,
+        /// The URL of the request.
+        url: String,
+        /// The server's own message.
+        message: String,
+        /// The transport error behind it.
+        source: Option<ErrorSource>,
+    },
     /// The task running a shared download, load or model-list read stopped without a result
     /// (it panicked). Trying again starts it afresh.
     Interrupted {
@@ -232,6 +253,33 @@ impl fmt::Display for LmStudioError {
                 write!(f, "the response from {url} exceeded the {limit}-byte limit")
             }
             Self::Lms(err) => write!(f, "lms failed: {err}"),
+            Self::ContextOverflow {
+                prompt_tokens,
+                context_length,
+                max_context_length,
+                model,
+                message,
+                ..
+            } => {
+                f.write_str("the prompt")?;
+                if let Some(tokens) = prompt_tokens {
+                    write!(f, " ({tokens} tokens)")?;
+                }
+                f.write_str(" is longer than the context ")?;
+                f.write_str(model)?;
+                f.write_str(" is loaded with")?;
+                if let Some(tokens) = context_length {
+                    write!(f, " ({tokens} tokens)")?;
+                }
+                write!(
+                    f,
+                    ": {message}. Shorten the input, or load the model with a larger context length ([lmstudio] context_length, or LoadOptions::with_context_length)"
+                )?;
+                match max_context_length {
+                    Some(max) => write!(f, "; it supports up to {max} tokens"),
+                    None => Ok(()),
+                }
+            }
             Self::Interrupted { operation } => write!(
                 f,
                 "the task running the operation for {operation} stopped without a result; try again"
@@ -250,7 +298,8 @@ impl StdError for LmStudioError {
             | Self::Timeout { source, .. }
             | Self::Server { source, .. }
             | Self::Transport { source, .. }
-            | Self::TooLarge { source, .. } => source.as_deref().map(|e| e as _),
+            | Self::TooLarge { source, .. }
+            | Self::ContextOverflow { source, .. } => source.as_deref().map(|e| e as _),
             Self::Lms(err) => Some(&**err),
             Self::LmsNotFound
             | Self::Unsupported { .. }
@@ -327,6 +376,7 @@ impl LmStudioError {
             Self::TooLarge { .. } => io::ErrorKind::InvalidData,
             Self::StreamEndedEarly { .. } => io::ErrorKind::UnexpectedEof,
             Self::Interrupted { .. } => io::ErrorKind::Interrupted,
+            Self::ContextOverflow { .. } => io::ErrorKind::InvalidInput,
             Self::Lms(err) => match **err {
                 // A configured path that does not exist is still "lms not found".
                 LmsError::NotFoundAt { .. } => io::ErrorKind::NotFound,
@@ -365,6 +415,11 @@ impl LmStudioError {
         }
     }
 
+    /// True when the prompt was longer than the context the model is loaded with.
+    pub fn is_context_overflow(&self) -> bool {
+        matches!(self, Self::ContextOverflow { .. })
+    }
+
     /// True when the server rejected the token (HTTP 401 or 403).
     pub fn is_auth(&self) -> bool {
         matches!(self, Self::Auth { .. })
@@ -384,7 +439,9 @@ impl LmStudioError {
     /// The HTTP status the server answered with, when the error came from a response.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Self::Auth { status, .. } | Self::Server { status, .. } => Some(*status),
+            Self::Auth { status, .. }
+            | Self::Server { status, .. }
+            | Self::ContextOverflow { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -31,7 +31,7 @@ impl LMStudioClient {
         self.http()
             .post_json("/v1/chat/completions", &request)
             .await
-            .map_err(|e| self.map_http(e))
+            .map_err(|e| self.map_inference(e, &request.model))
     }
 
     /// `POST /v1/chat/completions` with `stream: true`: typed chunks as they arrive.
@@ -58,13 +58,14 @@ impl LMStudioClient {
             .response_headers_timeout(self.inner.settings.load_timeout)
             .send_json_stream::<ChatCompletionChunk>()
             .await
-            .map_err(|e| self.map_http(e))?;
+            .map_err(|e| self.map_inference(e, &request.model))?;
         Ok(ChatStream {
             inner,
             client: self.clone(),
             summary: ChatStreamSummary::default(),
             assembler: ToolCallAssembler::default(),
             failed: false,
+            model: request.model.clone(),
         })
     }
 
@@ -79,7 +80,7 @@ impl LMStudioClient {
         self.http()
             .post_json("/v1/completions", &request)
             .await
-            .map_err(|e| self.map_http(e))
+            .map_err(|e| self.map_inference(e, &request.model))
     }
 
     /// `POST /v1/embeddings`.
@@ -92,7 +93,7 @@ impl LMStudioClient {
         self.http()
             .post_json("/v1/embeddings", &request)
             .await
-            .map_err(|e| self.map_http(e))
+            .map_err(|e| self.map_inference(e, &request.model))
     }
 
     /// Waits for a load of `model` that is still running (a background preload, or a load
@@ -169,6 +170,8 @@ pub struct ChatStream {
     summary: ChatStreamSummary,
     assembler: ToolCallAssembler,
     failed: bool,
+    /// The model the request named, for errors.
+    model: String,
 }
 
 impl std::fmt::Debug for ChatStream {
@@ -187,7 +190,7 @@ impl ChatStream {
     ) -> Result<ChatCompletionChunk, LmStudioError> {
         let chunk = item.map_err(|e| {
             self.failed = true;
-            self.client.map_http(e)
+            self.client.map_inference(e, &self.model)
         })?;
         let summary = &mut self.summary;
         summary.chunks += 1;

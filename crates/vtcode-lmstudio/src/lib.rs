@@ -47,6 +47,7 @@
 mod builder;
 mod catalog;
 mod client;
+mod context;
 mod convert;
 mod download;
 mod engine;

@@ -50,7 +50,7 @@ impl LMStudioClient {
             )
             .send_json()
             .await
-            .map_err(|e| self.map_http(e))
+            .map_err(|e| self.map_inference(e, &request.model))
     }
 
     /// `POST /api/v1/chat` with `stream: true` (LM Studio 0.4+): the named events as they
@@ -75,8 +75,9 @@ impl LMStudioClient {
             .response_headers_timeout(self.inner.settings.load_timeout)
             .send_events()
             .await
-            .map_err(|e| self.map_http(e))?;
+            .map_err(|e| self.map_inference(e, &request.model))?;
         Ok(NativeChatStream {
+            model: request.model.clone(),
             url: inner.url().to_owned(),
             status: inner.status(),
             inner: Some(inner),
@@ -230,6 +231,8 @@ pub struct NativeChatStream {
     url: String,
     status: lmstudio_transport::http::StatusCode,
     summary: NativeChatSummary,
+    /// The model the request named, for errors.
+    model: String,
 }
 
 impl std::fmt::Debug for NativeChatStream {
@@ -300,12 +303,13 @@ impl NativeChatStream {
             self.summary.absorb(&parsed);
             if let ChatStreamEvent::Error(error) = &parsed {
                 self.inner = None;
-                return Poll::Ready(Some(Err(LmStudioError::Server {
+                let err = LmStudioError::Server {
                     status: self.status,
                     url: self.url.clone(),
                     message: error.error.message().to_owned(),
                     source: None,
-                })));
+                };
+                return Poll::Ready(Some(Err(self.client.classify_inference(err, &self.model))));
             }
             if parsed.is_end() {
                 self.finish(cx);

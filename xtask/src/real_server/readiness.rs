@@ -63,6 +63,14 @@ pub(crate) async fn run(
     tally
         .check(
             suite,
+            "a prompt longer than the slot's context: ContextOverflow with both numbers",
+            QUICK,
+            context_overflow(url),
+        )
+        .await;
+    tally
+        .check(
+            suite,
             "ensure_oss_ready, default model not served: Unsupported, no download or load",
             QUICK,
             refuses_unserved(port, metrics),
@@ -175,6 +183,43 @@ async fn malformed(url: &str) -> CheckResult {
         format!("the server's message was lost: {message:?}")
     })?;
     expect_other_with(&err, "400", message)
+}
+
+/// A prompt longer than a slot's context: llama.cpp answers 400 `exceed_context_size_error`
+/// with the prompt's and the context's token counts, which the facade reads.
+async fn context_overflow(url: &str) -> CheckResult {
+    let client = client(&config(url, Some(ALIAS), None))?;
+    // Each slot has 4096 / 2 tokens; this prompt is several times that.
+    let prompt = "The quick brown fox jumps over the lazy dog. ".repeat(800);
+    let request =
+        ChatCompletionRequest::new(ALIAS, vec![ChatMessage::user(prompt)]).with_max_tokens(4);
+    let err = match client.chat(request).await {
+        Ok(response) => return Err(format!("the server accepted it: {response:?}")),
+        Err(err) => err,
+    };
+    let LmStudioError::ContextOverflow {
+        prompt_tokens,
+        context_length,
+        message,
+        ..
+    } = &err
+    else {
+        return Err(format!(
+            "expected LmStudioError::ContextOverflow, got {err:?}"
+        ));
+    };
+    ensure(err.is_context_overflow(), || "predicate".to_owned())?;
+    let (Some(prompt), Some(context)) = (*prompt_tokens, *context_length) else {
+        return Err(format!("numbers not read from {message:?}"));
+    };
+    ensure(prompt > context, || {
+        format!("prompt {prompt} <= context {context} in {message:?}")
+    })?;
+    ensure(context <= 4096, || format!("context {context}"))?;
+    let io_err: io::Error = err.clone().into();
+    ensure(io_err.kind() == io::ErrorKind::InvalidInput, || {
+        format!("io kind {:?}", io_err.kind())
+    })
 }
 
 /// An image part for a text-only model: llama.cpp answers 500 with its reason.

@@ -289,11 +289,16 @@ async fn a_prompt_longer_than_the_context_gets_an_error_event() {
         .await
         .unwrap_err();
     match &err {
-        LmStudioError::Server { message, .. } => {
+        LmStudioError::ContextOverflow {
+            message,
+            context_length,
+            ..
+        } => {
             assert!(
                 message.contains("greater than the context length"),
                 "{message}"
             );
+            assert_eq!(*context_length, Some(4));
         }
         other => panic!("{other:?}"),
     }

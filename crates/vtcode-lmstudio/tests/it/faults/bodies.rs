@@ -123,12 +123,129 @@ async fn chat_with_jit_off_and_nothing_loaded_is_a_server_error() {
 }
 
 #[tokio::test]
-async fn a_prompt_longer_than_the_context_is_a_server_error() {
+async fn a_prompt_longer_than_the_context_is_a_context_overflow() {
     let emulator = loaded().start().await.unwrap();
     let client = emulator_client(&emulator_config(&emulator));
+    // Read the model list first, so the advice can name the model's largest context.
+    let max = client
+        .model_info("openai/gpt-oss-20b")
+        .await
+        .unwrap()
+        .and_then(|m| m.max_context_length)
+        .and_then(|max| u32::try_from(max).ok());
     let err = client.chat(chat(&"word ".repeat(5000))).await.unwrap_err();
+    match &err {
+        LmStudioError::ContextOverflow {
+            prompt_tokens,
+            context_length,
+            max_context_length,
+            status,
+            message,
+            ..
+        } => {
+            assert_eq!(*status, StatusCode::BAD_REQUEST);
+            assert!(
+                prompt_tokens.is_some_and(|p| p >= 5000),
+                "{prompt_tokens:?}"
+            );
+            assert!(
+                context_length.is_some_and(|c| c < 5000),
+                "{context_length:?}"
+            );
+            assert_eq!(*max_context_length, max);
+            assert!(
+                message.contains("greater than the context length"),
+                "{message}"
+            );
+        }
+        other => panic!("expected ContextOverflow, got {other:?}"),
+    }
+    assert!(err.is_context_overflow() && !err.is_not_responding());
+    assert_eq!(
+        std::io::Error::from(err.clone()).kind(),
+        std::io::ErrorKind::InvalidInput
+    );
+    let text = err.to_string();
     assert!(
-        matches!(&err, LmStudioError::Server { status: StatusCode::BAD_REQUEST, message, .. } if message.contains("greater than the context length")),
+        text.contains("openai/gpt-oss-20b") && text.contains("Shorten"),
+        "{text}"
+    );
+    if let Some(max) = max {
+        assert!(text.contains(&format!("up to {max} tokens")), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_stream_that_overflows_the_context_is_a_context_overflow() {
+    let emulator = loaded().start().await.unwrap();
+    let client = emulator_client(&emulator_config(&emulator));
+    let err = match client.chat_stream(chat(&"word ".repeat(5000))).await {
+        Err(err) => err,
+        Ok(stream) => stream.into_summary().await.unwrap_err(),
+    };
+    assert!(err.is_context_overflow(), "{err:?}");
+}
+
+/// A server that answers every chat with `status` and `body`.
+async fn chat_answering(status: usize, content_type: &str, body: &str) -> mockito::Server {
+    let mut server = crate::support::server().await;
+    server
+        .mock("POST", "/v1/chat/completions")
+        .with_status(status)
+        .with_header("content-type", content_type)
+        .with_body(body)
+        .create_async()
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn llama_cpps_context_error_is_a_context_overflow_with_its_numbers() {
+    // llama.cpp's server, checked against the real one (see the real-server suite).
+    let body = r#"{"error":{"code":400,"message":"request (6024 tokens) exceeds the available context size (2048 tokens), try increasing it","type":"exceed_context_size_error","n_prompt_tokens":6024,"n_ctx":2048}}"#;
+    let server = chat_answering(400, "application/json", body).await;
+    let client = LMStudioClient::new(&crate::support::config_for(&server.url())).unwrap();
+    let err = client.chat(chat("long")).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LmStudioError::ContextOverflow {
+                prompt_tokens: Some(6024),
+                context_length: Some(2048),
+                ..
+            }
+        ),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn lm_studios_older_wording_inside_a_stream_is_a_context_overflow() {
+    let body = "data: {\"error\":\"Trying to keep the first 5000 tokens when context the overflows. However, the model is loaded with context length of only 4096 tokens, which is not enough.\"}\n\n";
+    let server = chat_answering(200, "text/event-stream", body).await;
+    let client = LMStudioClient::new(&crate::support::config_for(&server.url())).unwrap();
+    let stream = client.chat_stream(chat("long")).await.unwrap();
+    let err = stream.into_summary().await.unwrap_err();
+    match err {
+        LmStudioError::ContextOverflow {
+            prompt_tokens,
+            status,
+            ..
+        } => {
+            assert_eq!(prompt_tokens, Some(5000));
+            assert_eq!(status, StatusCode::OK, "it came inside a 200 stream");
+        }
+        other => panic!("expected ContextOverflow, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn other_bad_requests_stay_server_errors() {
+    let body =
+        r#"{"error":{"message":"'messages' field is required","type":"invalid_request_error"}}"#;
+    let server = chat_answering(400, "application/json", body).await;
+    let client = LMStudioClient::new(&crate::support::config_for(&server.url())).unwrap();
+    let err = client.chat(chat("x")).await.unwrap_err();
+    assert!(matches!(err, LmStudioError::Server { .. }), "{err:?}");
+    assert!(!err.is_context_overflow());
 }
