@@ -77,7 +77,7 @@ pub use client::LMStudioClient;
 pub use download::DownloadOutcome;
 pub use error::{ErrorSource, LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE};
 pub use inference::{ChatStream, ChatStreamSummary};
-pub use load::{LoadMethod, LoadOptions, LoadOutcome};
+pub use load::{LoadMethod, LoadOptions, LoadOutcome, LoadedContext};
 pub use native_chat::{NativeChatStream, NativeChatSummary, NativeModelLoad};
 pub use progress::{
     DownloadMethod, NoProgress, ProgressEvent, ProgressReporter, StderrReporter, format_bytes,

@@ -56,6 +56,8 @@ pub enum LoadOutcome {
         method: LoadMethod,
         /// Load time reported by the server, when it says.
         load_seconds: Option<f64>,
+        /// The context asked for and the one the instance really has.
+        context: LoadedContext,
     },
 }
 
@@ -64,6 +66,37 @@ impl LoadOutcome {
     pub fn instance_id(&self) -> &str {
         match self {
             Self::AlreadyLoaded { instance_id } | Self::Loaded { instance_id, .. } => instance_id,
+        }
+    }
+}
+
+/// The context a load asked for, and the one the loaded instance really has: LM Studio fits
+/// the context to memory when it loads (`llama.load.autoFit`, on by default since 2026-07)
+/// and caps it at the model's maximum, so the two can differ.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoadedContext {
+    /// The context length the load asked for (`None`: LM Studio's default).
+    pub requested: Option<u32>,
+    /// The context length the instance was loaded with, read back after the load (`None`
+    /// when the server does not say).
+    pub actual: Option<u64>,
+}
+
+impl LoadedContext {
+    /// True when a context was asked for and the instance has another one.
+    pub fn differs(&self) -> bool {
+        matches!((self.requested, self.actual), (Some(asked), Some(got)) if u64::from(asked) != got)
+    }
+
+    /// A warning for reports when [`differs`](Self::differs), naming both lengths.
+    pub fn warning(&self, model: &str) -> Option<String> {
+        match (self.requested, self.actual) {
+            (Some(asked), Some(got)) if u64::from(asked) != got => Some(format!(
+                "{model} was loaded with a context of {got} tokens, not the {asked} asked for \
+                 (LM Studio fits the context to memory and to the model's maximum)"
+            )),
+            _ => None,
         }
     }
 }
@@ -201,6 +234,18 @@ impl LMStudioClient {
             _ => self.load_legacy(key, info.as_ref(), options).await,
         };
         self.invalidate_models();
+        let mut result = result;
+        if let Ok(LoadOutcome::Loaded {
+            instance_id,
+            context,
+            ..
+        }) = &mut result
+        {
+            context.requested = options.context_length;
+            if context.actual.is_none() {
+                context.actual = self.loaded_context(key, instance_id).await;
+            }
+        }
         if let Ok(LoadOutcome::Loaded {
             instance_id,
             load_seconds,
@@ -224,6 +269,8 @@ impl LMStudioClient {
         let limit = self.inner.settings.load_timeout;
         let mut request = v1::LoadRequest::new(key);
         request.context_length = options.context_length.map(u64::from);
+        // The answer then says which context the instance really got.
+        request.echo_load_config = Some(true);
         let response: v1::LoadResponse = self
             .http()
             .post("/api/v1/models/load")
@@ -240,7 +287,24 @@ impl LMStudioClient {
                 .unwrap_or_else(|| key.to_owned()),
             method: LoadMethod::Rest,
             load_seconds: crate::numbers::seconds(response.load_time_seconds),
+            context: LoadedContext {
+                requested: None,
+                actual: response.load_config.as_ref().and_then(|c| c.context_length),
+            },
         })
+    }
+
+    /// The context the instance `instance_id` of `key` has, from a fresh model list.
+    async fn loaded_context(&self, key: &str, instance_id: &str) -> Option<u64> {
+        let info = self.model_info(key).await.ok().flatten()?;
+        let instance = info
+            .loaded_instances
+            .iter()
+            .find(|i| i.id == instance_id)
+            .or_else(|| info.loaded_instances.first());
+        instance
+            .and_then(|i| i.context_length)
+            .or(info.loaded_context_length)
     }
 
     /// Servers without `/api/v1`: `lms load` on this machine, else a JIT inference request.
@@ -269,6 +333,7 @@ impl LMStudioClient {
                         instance_id,
                         method: LoadMethod::LmsCli,
                         load_seconds: None,
+                        context: LoadedContext::default(),
                     });
                 }
                 Err(LmStudioError::LmsNotFound) => {
@@ -321,6 +386,7 @@ impl LMStudioClient {
             instance_id: key.to_owned(),
             method: LoadMethod::JitRequest,
             load_seconds: Some(duration_secs(started.elapsed())),
+            context: LoadedContext::default(),
         })
     }
 }

@@ -10,7 +10,7 @@ use crate::catalog::ModelCatalog;
 use crate::client::LMStudioClient;
 use crate::download::DownloadOutcome;
 use crate::error::LmStudioError;
-use crate::load::{LoadMethod, LoadOptions, LoadOutcome};
+use crate::load::{LoadMethod, LoadOptions, LoadOutcome, LoadedContext};
 use crate::model_id;
 use crate::progress::{DownloadMethod, ProgressReporter};
 use crate::server::{ServerInfo, ServerKind};
@@ -53,6 +53,9 @@ pub enum LoadStep {
         method: LoadMethod,
         /// Load time reported by the server, when it says.
         load_seconds: Option<f64>,
+        /// The context asked for and the one the instance has; when they differ the report
+        /// also has a warning.
+        context: LoadedContext,
     },
     /// A background task is loading it (`preload = "background"`); failures are logged.
     Background,
@@ -218,11 +221,16 @@ impl LMStudioClient {
                             instance_id,
                             method,
                             load_seconds,
-                        } => LoadStep::Loaded {
-                            instance_id,
-                            method,
-                            load_seconds,
-                        },
+                            context,
+                        } => {
+                            report.warnings.extend(context.warning(model));
+                            LoadStep::Loaded {
+                                instance_id,
+                                method,
+                                load_seconds,
+                                context,
+                            }
+                        }
                     }
                 }
                 PreloadMode::Background => {

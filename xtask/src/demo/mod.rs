@@ -318,6 +318,7 @@ fn print_report(report: &ReadinessReport) {
             instance_id,
             method,
             load_seconds,
+            ..
         } => println!(
             "  load: loaded as {instance_id} via {method}{}",
             load_seconds.map_or(String::new(), |s| format!(" (server says {s:.2} s)"))

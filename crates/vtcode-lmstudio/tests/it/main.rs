@@ -7,6 +7,7 @@ mod downloads;
 mod emulator;
 mod errors;
 mod faults;
+mod loaded_context;
 mod matrix;
 mod native_chat;
 mod readiness;

@@ -86,14 +86,19 @@ async fn jit_off_downloaded_but_unloaded_means_no_download_and_one_load() {
     let client = client_for(&config_for(&server.url()), &recorder);
     let report = client.ensure_ready(MODEL).await.unwrap();
     assert_eq!(report.download, DownloadStep::AlreadyPresent);
-    assert_eq!(
-        report.load,
+    match &report.load {
         LoadStep::Loaded {
-            instance_id: MODEL.to_owned(),
-            method: LoadMethod::Rest,
-            load_seconds: Some(1.5)
+            instance_id,
+            method,
+            load_seconds,
+            ..
+        } => {
+            assert_eq!(instance_id, MODEL);
+            assert_eq!(*method, LoadMethod::Rest);
+            assert_eq!(*load_seconds, Some(1.5));
         }
-    );
+        other => panic!("expected Loaded, got {other:?}"),
+    }
     // A second readiness run finds the instance and does not load again.
     let again = client.ensure_ready(MODEL).await.unwrap();
     assert!(
