@@ -36,6 +36,7 @@ use crate::settings::Settings;
 pub struct LMStudioClientBuilder {
     settings: Result<Settings, LmStudioError>,
     reporter: Option<Arc<dyn ProgressReporter>>,
+    private_engine: bool,
 }
 
 impl LMStudioClient {
@@ -49,6 +50,7 @@ impl LMStudioClient {
         LMStudioClientBuilder {
             settings: Settings::from_config(config),
             reporter: None,
+            private_engine: false,
         }
     }
 }
@@ -69,6 +71,7 @@ impl LMStudioClientBuilder {
         Self {
             settings: Settings::for_url(base_url.as_ref()),
             reporter: None,
+            private_engine: false,
         }
     }
 
@@ -166,6 +169,16 @@ impl LMStudioClientBuilder {
         self.set(|s| s.engine_linger = linger)
     }
 
+    /// Gives the client an engine of its own instead of its server's shared one: nothing
+    /// (detection, model cache, in-flight downloads and loads, connections) is shared with
+    /// other clients, only with this client's clones. For tests that start servers on
+    /// ports the OS may hand out again, or when the server at the URL is known to have been
+    /// replaced.
+    pub fn private_engine(mut self) -> Self {
+        self.private_engine = true;
+        self
+    }
+
     /// The `lms` CLI to use instead of discovering one. Also lets `lms` manage a server
     /// that is not on a loopback address.
     pub fn lms_path(self, path: impl Into<PathBuf>) -> Self {
@@ -182,10 +195,14 @@ impl LMStudioClientBuilder {
         let settings = self.settings?;
         crate::model_id::validate(&settings.default_model)?;
         let ctx = settings.error_context();
-        let lease = engine::attach(
-            EngineKey::new(settings.endpoint.root(), settings.token.as_deref()),
-            settings.engine_linger,
-        );
+        let lease = if self.private_engine {
+            engine::private(settings.engine_linger)
+        } else {
+            engine::attach(
+                EngineKey::new(settings.endpoint.root(), settings.token.as_deref()),
+                settings.engine_linger,
+            )
+        };
         let http = HttpClient::builder(settings.endpoint.clone())
             .bearer_token(settings.token.clone())
             .limits(settings.limits)

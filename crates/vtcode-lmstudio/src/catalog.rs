@@ -139,12 +139,64 @@ pub struct ModelInfo {
     pub format: Option<String>,
     /// Architecture, e.g. `gpt-oss`.
     pub architecture: Option<String>,
-    /// Capabilities such as `tool_use`, `vision`, `reasoning`.
-    pub capabilities: Vec<String>,
+    /// What the model can do, as the server lists it.
+    pub capabilities: Capabilities,
     /// Variant keys (`key@quant`) the model groups.
     pub variants: Vec<String>,
     /// The variant in use.
     pub selected_variant: Option<String>,
+}
+
+/// What a model can do: read from `/api/v1/models` `capabilities`, the `/api/v0/models`
+/// `capabilities` array, and `lms ls --json` (`vision`, `trainedForToolUse`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Capabilities {
+    /// The model takes images.
+    pub vision: bool,
+    /// The model was trained for tool use (function calling).
+    pub tool_use: bool,
+    /// The model reasons, and which reasoning settings it accepts.
+    pub reasoning: Option<ReasoningOptions>,
+    /// Capabilities this crate does not know, as the server named them.
+    pub other: Vec<String>,
+}
+
+/// The reasoning settings a model accepts (the chat request's `reasoning`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReasoningOptions {
+    /// The accepted values, e.g. `off`, `low`, `medium`, `high` (empty when the server only
+    /// says the model reasons).
+    pub allowed: Vec<String>,
+    /// The value used when a request does not choose.
+    pub default: Option<String>,
+}
+
+impl Capabilities {
+    /// True when the model has a capability of this name: `vision`, `tool_use` (or
+    /// `trained_for_tool_use`), `reasoning`, or one of [`other`](Self::other).
+    pub fn has(&self, name: &str) -> bool {
+        match name {
+            "vision" => self.vision,
+            "tool_use" | "trained_for_tool_use" => self.tool_use,
+            "reasoning" => self.reasoning.is_some(),
+            other => self.other.iter().any(|c| c == other),
+        }
+    }
+
+    /// Adds a capability named as `/api/v0/models` names them; unknown names are kept.
+    pub(crate) fn add_named(&mut self, name: &str) {
+        match name {
+            "vision" => self.vision = true,
+            "tool_use" | "trained_for_tool_use" => self.tool_use = true,
+            "reasoning" => {
+                self.reasoning.get_or_insert_with(ReasoningOptions::default);
+            }
+            other if !self.other.iter().any(|c| c == other) => self.other.push(other.to_owned()),
+            _ => {}
+        }
+    }
 }
 
 impl ModelInfo {
@@ -163,7 +215,7 @@ impl ModelInfo {
             quantization: None,
             format: None,
             architecture: None,
-            capabilities: Vec::new(),
+            capabilities: Capabilities::default(),
             variants: Vec::new(),
             selected_variant: None,
         }

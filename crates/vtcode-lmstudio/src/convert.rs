@@ -6,7 +6,7 @@ use lmstudio_proto::lms::{LmsLoadedModel, LmsModel};
 use lmstudio_proto::native::{v0, v1};
 use lmstudio_proto::openai::ModelObject;
 
-use crate::catalog::{LoadedInstanceInfo, ModelInfo, ModelKind, ModelState};
+use crate::catalog::{LoadedInstanceInfo, ModelInfo, ModelKind, ModelState, ReasoningOptions};
 use crate::numbers;
 
 /// One `/api/v1/models` entry.
@@ -48,14 +48,21 @@ pub(crate) fn from_v1(model: &v1::Model) -> ModelInfo {
     info.format.clone_from(&model.format);
     info.architecture.clone_from(&model.architecture);
     if let Some(capabilities) = &model.capabilities {
-        if capabilities.trained_for_tool_use {
-            info.capabilities.push("tool_use".to_owned());
-        }
-        if capabilities.vision {
-            info.capabilities.push("vision".to_owned());
-        }
-        if capabilities.reasoning.is_some() {
-            info.capabilities.push("reasoning".to_owned());
+        info.capabilities.vision = capabilities.vision;
+        info.capabilities.tool_use = capabilities.trained_for_tool_use;
+        info.capabilities.reasoning = capabilities.reasoning.as_ref().map(|r| ReasoningOptions {
+            allowed: r
+                .allowed_options
+                .iter()
+                .map(|o| o.as_str().to_owned())
+                .collect(),
+            default: r.default.as_ref().map(|d| d.as_str().to_owned()),
+        });
+        // Capabilities this crate does not model, when the server sends them as `true`.
+        for (name, value) in &capabilities.extra {
+            if value.as_bool() == Some(true) {
+                info.capabilities.add_named(name);
+            }
         }
     }
     info.variants.clone_from(&model.variants);
@@ -90,7 +97,9 @@ pub(crate) fn from_v0(model: &v0::Model) -> ModelInfo {
     info.quantization.clone_from(&model.quantization);
     info.format.clone_from(&model.compatibility_type);
     info.architecture.clone_from(&model.arch);
-    info.capabilities.clone_from(&model.capabilities);
+    for name in &model.capabilities {
+        info.capabilities.add_named(name);
+    }
     info
 }
 
@@ -160,12 +169,8 @@ fn from_lms_model(model: &LmsModel) -> ModelInfo {
     info.quantization = model.quantization.as_ref().and_then(|q| q.name.clone());
     info.format.clone_from(&model.format);
     info.architecture.clone_from(&model.architecture);
-    if model.trained_for_tool_use == Some(true) {
-        info.capabilities.push("tool_use".to_owned());
-    }
-    if model.vision == Some(true) {
-        info.capabilities.push("vision".to_owned());
-    }
+    info.capabilities.tool_use = model.trained_for_tool_use == Some(true);
+    info.capabilities.vision = model.vision == Some(true);
     info.variants.clone_from(&model.variants);
     info.selected_variant.clone_from(&model.selected_variant);
     info
@@ -176,6 +181,43 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+
+    #[test]
+    fn capabilities_are_typed_from_every_listing() {
+        let v1: v1::Model = serde_json::from_str(
+            r#"{"type":"llm","key":"openai/gpt-oss-20b","loaded_instances":[],
+                "capabilities":{"vision":false,"trained_for_tool_use":true,
+                  "reasoning":{"allowed_options":["low","medium","high"],"default":"medium"},
+                  "audio":true,"video":false}}"#,
+        )
+        .unwrap();
+        let caps = from_v1(&v1).capabilities;
+        assert!(caps.tool_use && !caps.vision);
+        let reasoning = caps.reasoning.as_ref().expect("reasoning");
+        assert_eq!(reasoning.allowed, ["low", "medium", "high"]);
+        assert_eq!(reasoning.default.as_deref(), Some("medium"));
+        assert_eq!(
+            caps.other,
+            ["audio"],
+            "unknown capabilities that are true are kept"
+        );
+        assert!(caps.has("audio") && !caps.has("video"));
+
+        let v0: v0::Model = serde_json::from_str(
+            r#"{"id":"qwen2-vl","type":"vlm","state":"not-loaded","capabilities":["tool_use","vision","speculative"]}"#,
+        )
+        .unwrap();
+        let caps = from_v0(&v0).capabilities;
+        assert!(caps.tool_use && caps.vision && caps.reasoning.is_none());
+        assert_eq!(caps.other, ["speculative"]);
+
+        let lms: LmsModel = serde_json::from_str(
+            r#"{"type":"llm","modelKey":"qwen/qwen3-4b","trainedForToolUse":true,"vision":false}"#,
+        )
+        .unwrap();
+        let caps = from_lms(&[lms], &[])[0].capabilities.clone();
+        assert!(caps.tool_use && !caps.vision);
+    }
 
     #[test]
     fn v1_model_with_two_instances() {
@@ -194,7 +236,8 @@ mod tests {
         assert_eq!(info.request_id(), "openai/gpt-oss-20b");
         assert_eq!(info.loaded_context_length, Some(8192));
         assert_eq!(info.quantization.as_deref(), Some("MXFP4"));
-        assert_eq!(info.capabilities, vec!["tool_use".to_owned()]);
+        assert!(info.capabilities.tool_use && !info.capabilities.vision);
+        assert!(info.capabilities.has("tool_use"));
     }
 
     #[test]

@@ -302,6 +302,23 @@ pub(crate) fn attach(key: EngineKey, linger: Duration) -> EngineLease {
     lock(&REGISTRY).attach(key, linger)
 }
 
+/// Drops every registered engine for the server root `root` (whatever the token). Clients
+/// that hold one keep it; new clients get a new one.
+pub(crate) fn forget(root: &str) -> usize {
+    let mut registry = lock(&REGISTRY);
+    let before = registry.engines.len();
+    registry.engines.retain(|key, _| key.root != root);
+    before - registry.engines.len()
+}
+
+/// An engine of its own, in no registry: shared only with this client's clones.
+pub(crate) fn private(linger: Duration) -> EngineLease {
+    EngineLease {
+        engine: Arc::new(Engine::new()),
+        linger,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -71,7 +71,8 @@ use std::io;
 
 pub use builder::LMStudioClientBuilder;
 pub use catalog::{
-    CatalogSource, LoadedInstanceInfo, ModelCatalog, ModelInfo, ModelKind, ModelState,
+    Capabilities, CatalogSource, LoadedInstanceInfo, ModelCatalog, ModelInfo, ModelKind,
+    ModelState, ReasoningOptions,
 };
 pub use client::LMStudioClient;
 pub use download::DownloadOutcome;
@@ -107,6 +108,19 @@ struct ReadmeExamples;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/api-tour.md")]
 struct ApiTourExamples;
+
+/// Forgets what this process knows about the server at `base_url` (with or without `/v1`):
+/// its shared engine — detected kind, cached model list, idle connections — is dropped from
+/// the registry, for every token, so the next client probes the server afresh. Clients that
+/// exist keep their engine. Use it after replacing the server at that address (another LM
+/// Studio version, another program on the port); a refused connection already does this.
+/// Returns how many engines were forgotten; an unusable URL forgets nothing.
+pub fn forget_server(base_url: &str) -> usize {
+    match lmstudio_transport::Endpoint::parse(base_url) {
+        Ok(endpoint) => engine::forget(endpoint.root()),
+        Err(_) => 0,
+    }
+}
 
 /// The model made ready when `[agent].default_model` is not set.
 pub const DEFAULT_OSS_MODEL: &str = "openai/gpt-oss-20b";

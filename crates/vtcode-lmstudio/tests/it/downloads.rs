@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::support;
+use crate::support::StartFresh;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -167,7 +168,7 @@ async fn v0_emulator_with_lms(
     let emulator = Emulator::builder()
         .profile(Profile::V0_3)
         .model(CatalogModel::gpt_oss_20b().size_bytes(40_000_000))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let options = options.record_args_to(dir.join("args.txt"));

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::support::StartFresh;
 use std::time::Duration;
 
 use lmstudio_testkit::{CatalogModel, Emulator};
@@ -33,7 +34,7 @@ async fn concurrent_ensure_calls_share_one_download_and_one_load() {
     let emulator = Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().size_bytes(50_000_000))
         .load_delay(Duration::from_millis(50))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let client = client_for(&emulator);
@@ -62,7 +63,7 @@ async fn jit_off_with_a_downloaded_model_loads_it_without_downloading() {
     let emulator = Emulator::builder()
         .jit(false)
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let report = client_for(&emulator).ensure_ready(MODEL).await.unwrap();
@@ -84,7 +85,7 @@ async fn jit_off_with_a_downloaded_model_loads_it_without_downloading() {
 async fn loading_a_loaded_model_again_never_creates_a_second_instance() {
     let emulator = Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let client = client_for(&emulator);
@@ -104,7 +105,7 @@ async fn different_models_download_concurrently() {
         ])
         // 1 GB/s: each download takes about 0.3 s, in parallel about 0.3 s in total.
         .download_speed(1_000_000_000)
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let client = client_for(&emulator);

@@ -1,6 +1,7 @@
 //! The context a model really loaded with, read back after every load: the requested and the
 //! actual context in the outcome and the report, and a warning when LM Studio gave another one.
 
+use crate::support::StartFresh;
 use std::time::Duration;
 
 use lmstudio_testkit::{CatalogModel, Emulator, Profile};
@@ -17,7 +18,7 @@ async fn server(profile: Profile) -> Emulator {
                 .downloaded(true)
                 .max_context_length(4096),
         )
-        .start()
+        .start_fresh()
         .await
         .unwrap()
 }

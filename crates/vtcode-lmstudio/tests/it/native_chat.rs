@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::support;
+use crate::support::StartFresh;
 
 use std::future::ready;
 use std::time::Duration;
@@ -31,7 +32,7 @@ fn client_for(emulator: &Emulator) -> LMStudioClient {
 async fn loaded(builder: EmulatorBuilder) -> Emulator {
     builder
         .model(CatalogModel::gpt_oss_20b().loaded(true))
-        .start()
+        .start_fresh()
         .await
         .unwrap()
 }
@@ -122,7 +123,7 @@ async fn a_jit_load_streams_its_progress_and_the_stats_say_how_long_it_took() {
     let emulator = Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
         .load_delay(Duration::from_millis(40))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     assert!(emulator.loaded_instances(MODEL).is_empty());
@@ -181,7 +182,7 @@ async fn a_jit_load_streams_its_progress_and_the_stats_say_how_long_it_took() {
 async fn a_whole_native_chat_returns_the_answer_and_its_stats() {
     let emulator = Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let client = client_for(&emulator);
@@ -349,7 +350,7 @@ async fn a_native_chat_waits_for_the_background_preload_it_would_race() {
     // The emulator holds the load until the chat says it is waiting for it: no delay to race.
     let emulator = Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     emulator.hold_loads();
@@ -392,7 +393,7 @@ async fn lm_studio_0_3_has_no_native_chat_and_nothing_is_sent() {
     let emulator = Emulator::builder()
         .profile(Profile::V0_3)
         .model(CatalogModel::gpt_oss_20b().loaded(true))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let client = client_for(&emulator);

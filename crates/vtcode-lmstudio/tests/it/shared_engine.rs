@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::support;
+use crate::support::StartFresh;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,7 +53,7 @@ async fn small_model_server() -> Emulator {
     Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().size_bytes(20_000_000))
         .load_delay(Duration::from_millis(30))
-        .start()
+        .start_fresh()
         .await
         .unwrap()
 }
@@ -131,7 +132,7 @@ async fn slow_download_server() -> Emulator {
     Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().size_bytes(40_000_000))
         .download_speed(20_000_000)
-        .start()
+        .start_fresh()
         .await
         .unwrap()
 }
@@ -294,7 +295,7 @@ async fn a_chat_waits_for_the_background_preload_it_would_race() {
     let emulator = Emulator::builder()
         .jit(false)
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     emulator.hold_loads();
@@ -335,7 +336,7 @@ async fn the_engine_outlives_its_last_client_for_the_linger_time_then_probes_aga
     // client that finds the engine warm goes straight to /api/v0/models.
     let emulator = Emulator::builder()
         .profile(Profile::V0_3)
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let config = config_for(&emulator, PreloadMode::Off);
@@ -375,7 +376,7 @@ async fn the_engine_outlives_its_last_client_for_the_linger_time_then_probes_aga
 async fn a_server_replaced_on_the_same_port_is_detected_again() {
     let old = Emulator::builder()
         .profile(Profile::V0_3)
-        .start_threaded()
+        .start_threaded_fresh()
         .unwrap();
     let port = old.port();
     let config = config_for(&old, PreloadMode::Off);
@@ -402,7 +403,7 @@ async fn a_server_replaced_on_the_same_port_is_detected_again() {
     let new = Emulator::builder()
         .profile(Profile::V0_4)
         .port(port)
-        .start_threaded()
+        .start_threaded_fresh()
         .unwrap();
     assert_eq!(
         client.server_info().await.unwrap().kind,
@@ -415,7 +416,7 @@ async fn a_server_replaced_on_the_same_port_is_detected_again() {
 fn seed_calls_from_runtimes_that_come_and_go_share_the_engine_without_hanging() {
     let emulator = Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
-        .start_threaded()
+        .start_threaded_fresh()
         .unwrap();
     let config = config_for(&emulator, PreloadMode::Wait);
     // Each runtime opens connections into the shared pool, then shuts down; the next one
@@ -502,4 +503,36 @@ async fn every_event_of_a_flow_goes_to_the_reporter_it_was_given() {
         "only the chat's own wait goes to the client's reporter: {:?}",
         client_events.events()
     );
+}
+
+#[tokio::test]
+async fn forget_server_and_private_engines_share_nothing() {
+    let emulator = Emulator::builder()
+        .profile(Profile::V0_3)
+        .start_fresh()
+        .await
+        .unwrap();
+    let config = config_for(&emulator, PreloadMode::Off);
+    let probes = || emulator.request_count("GET", "/api/v1/models");
+    let keeper = separate_builder(&config, &Recorder::default())
+        .catalog_ttl(Duration::ZERO)
+        .build()
+        .unwrap();
+    keeper.models().await.unwrap();
+    assert_eq!(probes(), 1);
+    // A private engine detects on its own, while the shared one is still held.
+    let private = separate_builder(&config, &Recorder::default())
+        .private_engine()
+        .build()
+        .unwrap();
+    private.models().await.unwrap();
+    assert_eq!(probes(), 2);
+    // After forget_server, a new client gets a new engine; the keeper keeps its own.
+    assert_eq!(vtcode_lmstudio::forget_server(&emulator.url()), 1);
+    let after = separate_client(&config, &Recorder::default());
+    after.models().await.unwrap();
+    assert_eq!(probes(), 3);
+    keeper.models().await.unwrap();
+    assert_eq!(probes(), 3, "the keeper's engine still knows the server");
+    assert_eq!(vtcode_lmstudio::forget_server("not a url"), 0);
 }

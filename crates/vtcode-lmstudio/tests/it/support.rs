@@ -13,7 +13,15 @@ use vtcode_lmstudio::{LMStudioClient, LMStudioClientBuilder, ProgressEvent, Prog
 /// (detected kind, cached model list), so a pooled server would show one test another's
 /// cached state.
 pub async fn server() -> mockito::Server {
-    mockito::Server::new_with_opts_async(mockito::ServerOpts::default()).await
+    let server = mockito::Server::new_with_opts_async(mockito::ServerOpts::default()).await;
+    fresh(&server.url());
+    server
+}
+
+/// Forgets any engine an earlier test left for `url`: the OS hands ports out again, and a
+/// lingering engine would show this test another server's detection and model list.
+pub fn fresh(url: &str) {
+    vtcode_lmstudio::forget_server(url);
 }
 
 /// A config pointing at `url`, with short limits so failures end quickly.
@@ -34,9 +42,12 @@ pub fn client_for(config: &VTCodeConfig, recorder: &Recorder) -> LMStudioClient 
     builder_for(config, recorder).build().expect("valid config")
 }
 
-/// The builder behind [`client_for`], for tests that change one more setting.
+/// The builder behind [`client_for`], for tests that change one more setting. Its engine is
+/// private: a server of another test that had the same port (the OS hands ports out again)
+/// can leave a lingering engine with its cached model list behind.
 pub fn builder_for(config: &VTCodeConfig, recorder: &Recorder) -> LMStudioClientBuilder {
     LMStudioClient::builder(config)
+        .private_engine()
         .reporter(Arc::new(recorder.clone()))
         .poll_interval(Duration::from_millis(5))
         .index_wait(Duration::from_secs(5))
@@ -183,4 +194,29 @@ pub fn fake_lms(
 ) -> std::path::PathBuf {
     lmstudio_testkit::write_lms_wrapper_with(dir, &fake_lms_binary(), server_url, options)
         .expect("writing the fake lms")
+}
+
+/// Starting an emulator for a test: the same as `start()` / `start_threaded()`, then
+/// [`fresh`] for its URL.
+pub trait StartFresh {
+    /// `EmulatorBuilder::start`, then [`fresh`].
+    fn start_fresh(
+        self,
+    ) -> impl std::future::Future<Output = std::io::Result<lmstudio_testkit::Emulator>>;
+    /// `EmulatorBuilder::start_threaded`, then [`fresh`].
+    fn start_threaded_fresh(self) -> std::io::Result<lmstudio_testkit::Emulator>;
+}
+
+impl StartFresh for lmstudio_testkit::EmulatorBuilder {
+    async fn start_fresh(self) -> std::io::Result<lmstudio_testkit::Emulator> {
+        let emulator = self.start().await?;
+        fresh(&emulator.url());
+        Ok(emulator)
+    }
+
+    fn start_threaded_fresh(self) -> std::io::Result<lmstudio_testkit::Emulator> {
+        let emulator = self.start_threaded()?;
+        fresh(&emulator.url());
+        Ok(emulator)
+    }
 }

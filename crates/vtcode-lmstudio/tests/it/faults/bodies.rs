@@ -3,6 +3,7 @@
 //! routes, auth refusals and refused inference.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::support::StartFresh;
 use std::io::ErrorKind;
 
 use lmstudio_testkit::fault::{Fault, FaultServer, http_response};
@@ -70,7 +71,7 @@ async fn unknown_routes_on_the_0_3_profile_are_200_errors_and_detection_falls_ba
     let emulator = Emulator::builder()
         .profile(Profile::V0_3)
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let client = emulator_client(&emulator_config(&emulator));
@@ -91,7 +92,7 @@ async fn unknown_routes_on_the_0_3_profile_are_200_errors_and_detection_falls_ba
 async fn a_server_requiring_a_token_is_permission_denied_naming_the_variable() {
     let emulator = loaded()
         .auth_token(Some("sk-lm-fault:tests".to_owned()))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let err = LMStudioClient::try_from_provider(&emulator_config(&emulator))
@@ -110,7 +111,7 @@ async fn chat_with_jit_off_and_nothing_loaded_is_a_server_error() {
     let emulator = Emulator::builder()
         .jit(false)
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let client = emulator_client(&emulator_config(&emulator));
@@ -124,7 +125,7 @@ async fn chat_with_jit_off_and_nothing_loaded_is_a_server_error() {
 
 #[tokio::test]
 async fn a_prompt_longer_than_the_context_is_a_context_overflow() {
-    let emulator = loaded().start().await.unwrap();
+    let emulator = loaded().start_fresh().await.unwrap();
     let client = emulator_client(&emulator_config(&emulator));
     // Read the model list first, so the advice can name the model's largest context.
     let max = client
@@ -177,7 +178,7 @@ async fn a_prompt_longer_than_the_context_is_a_context_overflow() {
 
 #[tokio::test]
 async fn a_stream_that_overflows_the_context_is_a_context_overflow() {
-    let emulator = loaded().start().await.unwrap();
+    let emulator = loaded().start_fresh().await.unwrap();
     let client = emulator_client(&emulator_config(&emulator));
     let err = match client.chat_stream(chat(&"word ".repeat(5000))).await {
         Err(err) => err,

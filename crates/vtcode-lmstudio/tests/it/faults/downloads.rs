@@ -3,6 +3,7 @@
 //! that never shows up in the list, a download the server refuses.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::support::StartFresh;
 use std::io::ErrorKind;
 
 use lmstudio_testkit::{CatalogModel, Emulator};
@@ -19,7 +20,7 @@ async fn a_download_job_that_fails_is_download_failed() {
     let emulator = Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().size_bytes(10_000_000))
         .fail_download(MODEL)
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let client = emulator_client(&emulator_config(&emulator));
@@ -39,7 +40,7 @@ async fn a_download_job_that_fails_is_download_failed() {
 
 #[tokio::test]
 async fn downloading_a_model_the_server_does_not_know_is_download_failed() {
-    let emulator = loaded().start().await.unwrap();
+    let emulator = loaded().start_fresh().await.unwrap();
     let client = emulator_client(&emulator_config(&emulator));
     let err = client
         .download("no/such-model", &NoProgress)

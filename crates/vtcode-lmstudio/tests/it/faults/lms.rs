@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::support::StartFresh;
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
@@ -48,7 +49,7 @@ async fn a_0_3_server_without_lms_cannot_download_and_says_lms_is_not_found() {
     let emulator = Emulator::builder()
         .profile(Profile::V0_3)
         .model(CatalogModel::gpt_oss_20b())
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let client = emulator_client(&emulator_config(&emulator));

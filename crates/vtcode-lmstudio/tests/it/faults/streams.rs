@@ -3,6 +3,7 @@
 //! refused with 400.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::support::StartFresh;
 use std::io::ErrorKind;
 
 use futures_util::StreamExt;
@@ -16,7 +17,11 @@ use crate::support::{self};
 
 #[tokio::test]
 async fn an_error_inside_a_200_stream_is_a_server_error() {
-    let emulator = loaded().inject_stream_error_after(2).start().await.unwrap();
+    let emulator = loaded()
+        .inject_stream_error_after(2)
+        .start_fresh()
+        .await
+        .unwrap();
     let client = emulator_client(&emulator_config(&emulator));
     let err = client
         .chat_stream(chat("hello there"))
@@ -39,7 +44,7 @@ async fn an_error_inside_a_200_stream_is_a_server_error() {
 
 #[tokio::test]
 async fn a_stream_dropped_without_done_is_unexpected_eof() {
-    let emulator = loaded().drop_stream_after(2).start().await.unwrap();
+    let emulator = loaded().drop_stream_after(2).start_fresh().await.unwrap();
     let client = emulator_client(&emulator_config(&emulator));
     let mut stream = client.chat_stream(chat("hello there")).await.unwrap();
     let mut chunks = 0;
@@ -60,7 +65,7 @@ async fn a_stream_dropped_without_done_is_unexpected_eof() {
 
 #[tokio::test]
 async fn a_stream_aborted_mid_body_is_a_transport_error() {
-    let emulator = loaded().abort_stream_after(1).start().await.unwrap();
+    let emulator = loaded().abort_stream_after(1).start_fresh().await.unwrap();
     let client = emulator_client(&emulator_config(&emulator));
     let err = client
         .chat_stream(chat("hello there"))

@@ -4,6 +4,7 @@
 //! server never answered the connect.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::support::StartFresh;
 use std::io::ErrorKind;
 use std::time::Duration;
 
@@ -122,7 +123,7 @@ async fn a_download_slower_than_its_limit_is_timed_out() {
     let emulator = Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().size_bytes(1_000_000_000))
         .download_speed(1_000)
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let mut config = emulator_config(&emulator);
@@ -143,7 +144,7 @@ async fn a_load_that_hangs_is_timed_out_naming_the_request() {
     let emulator = Emulator::builder()
         .model(CatalogModel::gpt_oss_20b().downloaded(true))
         .load_delay(Duration::from_secs(60))
-        .start()
+        .start_fresh()
         .await
         .unwrap();
     let mut config = emulator_config(&emulator);

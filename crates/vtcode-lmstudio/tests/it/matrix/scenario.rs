@@ -1,6 +1,7 @@
 //! One emulator scenario: an emulator in a given profile, the config that points at it, the
 //! fake `lms` wired to it, and clients with fast polling and a recording progress reporter.
 
+use crate::support::StartFresh;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,9 +43,10 @@ impl Scenario {
         let emulator = builder
             .profile(profile)
             .jit(jit)
-            .start()
+            .start_fresh()
             .await
             .map_err(|e| format!("emulator did not start: {e}"))?;
+        crate::support::fresh(&emulator.url());
         let mut config = VTCodeConfig::default()
             .with_base_url(emulator.url())
             .with_preload(PreloadMode::Wait);
