@@ -389,12 +389,19 @@ async fn a_server_replaced_on_the_same_port_is_detected_again() {
         ServerKind::LmStudio(NativeApi::V0)
     );
     drop(old);
-    // The emulator's thread stops asynchronously: wait until its port refuses connections.
-    until("the old server is gone", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
-    })
-    .await;
-    let err = client.models().await.unwrap_err();
+    // The emulator's thread stops asynchronously (its listener first, its connections a
+    // moment later): wait until the client's own calls stop being answered.
+    let mut err = None;
+    for _ in 0..1_000 {
+        match client.models().await {
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+        }
+    }
+    let err = err.expect("the old server stopped answering");
     assert!(err.is_not_responding(), "{err}");
     assert!(
         client.detected_server().is_none(),
