@@ -14,12 +14,11 @@
 use std::time::Duration;
 
 use lmstudio_proto::native::v1::ModelsResponse;
-use lmstudio_testkit::{CatalogModel, Emulator};
 use lmstudio_transport::{Client, Endpoint};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use vtcode_config::{PreloadMode, VTCodeConfig};
+use vtcode_config::VTCodeConfig;
 use vtcode_lmstudio::{LMStudioClient, LoadStep, NoProgress};
 
 use crate::Params;
@@ -32,21 +31,8 @@ const LIST: &str = "/api/v1/models";
 
 /// Runs both comparisons.
 pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
-    let emulator = Emulator::builder()
-        .model(
-            CatalogModel::llm(MODEL)
-                .size_bytes(12_000_000_000)
-                .downloaded(true)
-                .loaded(true),
-        )
-        .start_threaded()
-        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let (emulator, config) = crate::readiness::warm_emulator()?;
     let url = emulator.url();
-    let mut config = VTCodeConfig::default();
-    config.lmstudio.base_url = Some(url.clone());
-    config.agent.default_model = Some(MODEL.to_owned());
-    config.lmstudio.preload = PreloadMode::Wait;
-    config.lmstudio.api_token_env = String::new();
     let iterations = params.readiness_iters;
 
     // Warm: one client keeps the engine (and its connection) alive between seed calls, as an

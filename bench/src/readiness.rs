@@ -27,20 +27,8 @@ const MODEL: &str = "openai/gpt-oss-20b";
 
 /// Runs the benchmark; returns the time figure and the request-count figure.
 pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
-    let emulator = Emulator::builder()
-        .model(
-            CatalogModel::llm(MODEL)
-                .size_bytes(12_000_000_000)
-                .downloaded(true)
-                .loaded(true),
-        )
-        .start_threaded()
-        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let (emulator, config) = warm_emulator()?;
     let url = emulator.url();
-    let mut config = VTCodeConfig::default();
-    config.lmstudio.base_url = Some(url.clone());
-    config.agent.default_model = Some(MODEL.to_owned());
-    config.lmstudio.preload = PreloadMode::Wait;
 
     // What each flow sends (and a check that both succeed).
     emulator.clear_requests();
@@ -93,6 +81,26 @@ pub(crate) async fn run(params: &Params) -> Result<Vec<Figure>, String> {
     )
     .details(details);
     Ok(vec![time, count])
+}
+
+/// An emulator with [`MODEL`] downloaded and loaded, and a config (`preload = "wait"`) for
+/// it; the engine benchmark uses the same.
+pub(crate) fn warm_emulator() -> Result<(Emulator, VTCodeConfig), String> {
+    let emulator = Emulator::builder()
+        .model(
+            CatalogModel::llm(MODEL)
+                .size_bytes(12_000_000_000)
+                .downloaded(true)
+                .loaded(true),
+        )
+        .start_threaded()
+        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let mut config = VTCodeConfig::default();
+    config.lmstudio.base_url = Some(emulator.url());
+    config.agent.default_model = Some(MODEL.to_owned());
+    config.lmstudio.preload = PreloadMode::Wait;
+    config.lmstudio.api_token_env = String::new();
+    Ok((emulator, config))
 }
 
 /// `METHOD /path` for each request.
