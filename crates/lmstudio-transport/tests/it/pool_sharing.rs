@@ -103,22 +103,7 @@ async fn each_request_carries_its_own_clients_token_over_shared_connections() {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn the_connect_limit_is_the_requesting_clients_own() {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let listener = socket.listen(1).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..16 {
-        match tokio::time::timeout(
-            Duration::from_millis(200),
-            tokio::net::TcpStream::connect(addr),
-        )
-        .await
-        {
-            Ok(Ok(stream)) => fillers.push(stream),
-            _ => break,
-        }
-    }
+    let (listener, addr, _fillers) = crate::support::hanging_listener().await;
     let pool = Pool::new();
     let url = format!("http://{addr}");
     let patient = client_with(
@@ -157,6 +142,17 @@ async fn the_connect_limit_is_the_requesting_clients_own() {
     drop(listener);
 }
 
+/// A keep-alive server on a runtime of its own, which lives as long as the returned handle.
+fn keep_alive_server_on_its_own_runtime() -> (tokio::runtime::Runtime, FaultServer) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime.block_on(FaultServer::start(keep_alive())).unwrap();
+    (runtime, server)
+}
+
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -166,15 +162,7 @@ fn current_thread() -> tokio::runtime::Runtime {
 
 #[test]
 fn a_runtime_that_shut_down_takes_its_connections_along_and_no_post_is_resent() {
-    // The server lives on its own runtime for the whole test.
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = server_runtime
-        .block_on(FaultServer::start(keep_alive()))
-        .unwrap();
+    let (_server_runtime, server) = keep_alive_server_on_its_own_runtime();
     let pool = Pool::new();
     let client = client_with(&server.url(), &pool, None, Limits::default());
 
@@ -210,14 +198,7 @@ fn a_runtime_that_shut_down_takes_its_connections_along_and_no_post_is_resent() 
 
 #[test]
 fn two_live_runtimes_use_one_pool_at_once() {
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = server_runtime
-        .block_on(FaultServer::start(keep_alive()))
-        .unwrap();
+    let (_server_runtime, server) = keep_alive_server_on_its_own_runtime();
     let pool = Pool::new();
     let client = client_with(&server.url(), &pool, None, Limits::default());
     let threads: Vec<_> = (0..2)
@@ -244,14 +225,7 @@ fn two_live_runtimes_use_one_pool_at_once() {
 
 #[test]
 fn a_runtime_that_lives_on_but_is_not_driven_does_not_stall_another_runtime() {
-    let server_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = server_runtime
-        .block_on(FaultServer::start(keep_alive()))
-        .unwrap();
+    let (_server_runtime, server) = keep_alive_server_on_its_own_runtime();
     let pool = Pool::new();
     let client = client_with(&server.url(), &pool, None, Limits::default());
     // Runtime A opens a connection into the pool, then stays alive without being driven:

@@ -66,3 +66,31 @@ pub(crate) const SSE_HEAD: &str =
 pub(crate) fn sse_chunk(data: &str) -> String {
     format!("{:x}\r\n{data}\r\n", data.len())
 }
+
+/// A listener whose accept queue is full (Linux then drops SYNs to it), so a connect to it
+/// hangs: a deterministic connect timeout without any network. Keep all three alive.
+#[cfg(target_os = "linux")]
+pub(crate) async fn hanging_listener() -> (
+    tokio::net::TcpListener,
+    std::net::SocketAddr,
+    Vec<tokio::net::TcpStream>,
+) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Fill the accept queue (never accepted) until a connect stops completing.
+    let mut fillers = Vec::new();
+    for _ in 0..16 {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => fillers.push(stream),
+            _ => break,
+        }
+    }
+    (listener, addr, fillers)
+}

@@ -220,23 +220,7 @@ async fn localhost_reaches_an_ipv4_only_server() {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn a_connect_that_hangs_is_a_connect_timeout() {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let listener = socket.listen(1).unwrap();
-    let addr = listener.local_addr().unwrap();
-    // Fill the accept queue (never accepted) until a connect stops completing.
-    let mut fillers = Vec::new();
-    for _ in 0..16 {
-        match tokio::time::timeout(
-            Duration::from_millis(200),
-            tokio::net::TcpStream::connect(addr),
-        )
-        .await
-        {
-            Ok(Ok(stream)) => fillers.push(stream),
-            _ => break,
-        }
-    }
+    let (listener, addr, _fillers) = support::hanging_listener().await;
     let limits = Limits::default().with_connect(Duration::from_millis(200));
     let client = support::client(&format!("http://{addr}"), limits);
     let err = client
