@@ -5,6 +5,8 @@
 //!
 //! - [`openai`]: the OpenAI-compatible `/v1` API (models, chat, streaming chunks, tool-call
 //!   assembly, completions, embeddings).
+//! - [`anthropic`]: the Anthropic Messages API (`/v1/messages`: requests, answers, stream
+//!   events and a message assembler), served by LM Studio 0.4.1+ and llama.cpp.
 //! - [`native`]: LM Studio's own REST API, [`native::v0`] (`/api/v0`, 0.3.6+) and
 //!   [`native::v1`] (`/api/v1`, 0.4+).
 //! - [`lms`]: the JSON the `lms` CLI prints (`ls`, `ps`, `server status`).
@@ -37,6 +39,7 @@ mod extra;
 mod nullable;
 mod tagged;
 
+pub mod anthropic;
 pub mod error;
 pub mod lms;
 pub mod native;
