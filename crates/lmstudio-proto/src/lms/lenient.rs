@@ -60,8 +60,11 @@ impl Whole for u64 {
 
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // range checked first
     fn from_f64(value: f64) -> Option<Self> {
-        // `-0.5` truncates to zero but is still a negative reading: refused with the rest.
-        (value.is_finite() && value >= 0.0 && value < TWO_POW_64).then(|| value.trunc() as u64)
+        // NaN and the infinities are outside the range; `-0.5` truncates to zero but is still
+        // a negative reading, refused with the rest.
+        (0.0..TWO_POW_64)
+            .contains(&value)
+            .then(|| value.trunc() as u64)
     }
 
     fn from_text(text: &str) -> Option<Self> {
@@ -83,7 +86,8 @@ impl Whole for i64 {
 
     #[allow(clippy::cast_possible_truncation)] // range checked first
     fn from_f64(value: f64) -> Option<Self> {
-        (value.is_finite() && value >= -TWO_POW_63 && value < TWO_POW_63)
+        (-TWO_POW_63..TWO_POW_63)
+            .contains(&value)
             .then(|| value.trunc() as i64)
     }
 
