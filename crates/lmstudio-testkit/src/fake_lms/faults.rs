@@ -249,13 +249,17 @@ impl FakeLmsOptions {
     }
 }
 
-/// Appends `args` joined by spaces as one line to `path`.
+/// Appends `args` joined by spaces as one line to `path`, in one `write` (an `O_APPEND`
+/// write of a line is not interleaved with another fake's running at the same time; two
+/// writes, the text and then its newline, could be).
 fn record(path: &Path, args: &[String]) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)?;
-    writeln!(file, "{}", args.join(" "))
+    let mut line = args.join(" ");
+    line.push('\n');
+    file.write_all(line.as_bytes())
 }
 
 /// Sends this process `SIGKILL` and waits for it; returns 1 only if that failed.
