@@ -3,8 +3,9 @@
 //! - [`discover`] / [`Lms::locate`]: explicit path, `LMSTUDIO_LMS_PATH`, `PATH` (with
 //!   `PATHEXT` on Windows), then LM Studio's home (`~/.lmstudio-home-pointer`,
 //!   `~/.cache/lm-studio`, `~/.lmstudio`). All inputs are injectable ([`DiscoveryInputs`]).
-//! - [`Lms`]: `get` (download with parsed progress), `ls`, `ps`, `server status` (parsed into
-//!   [`lmstudio_proto::lms`] types), `load`, `unload`.
+//! - [`Lms`]: `get` (download with parsed progress), `ls`, `ps`, `server status`,
+//!   `runtime survey` (parsed into [`lmstudio_proto::lms`] types), `load`, `unload`, and
+//!   `load --estimate-only` ([`Lms::estimate_load`], parsed into a [`LoadEstimate`]).
 //! - Processes run without a shell, with stdin null and both pipes drained concurrently with
 //!   bounded memory. Every command future is cancel-safe: dropping it kills and reaps `lms`.
 //! - [`parse_progress_line`] for `lms get`'s progress bar, [`format_bytes`] for sizes as `lms`
@@ -14,12 +15,16 @@
 
 mod discovery;
 mod error;
+mod estimate;
 mod lms;
 mod process;
 mod progress;
 #[cfg(test)]
+mod prop_estimate;
+#[cfg(test)]
 mod prop_tests;
 mod server_config;
+mod survey;
 mod text;
 mod validate;
 
@@ -28,6 +33,7 @@ pub use discovery::{
     discover, lmstudio_home,
 };
 pub use error::{LmsError, NOT_FOUND_MESSAGE};
+pub use estimate::{EstimateOptions, EstimateVerdict, LoadEstimate};
 pub use lms::{DEFAULT_TIMEOUT, GetOptions, GetOutcome, Lms, LoadOptions};
 pub use progress::{DownloadProgress, format_bytes, parse_progress_line};
 pub use server_config::{

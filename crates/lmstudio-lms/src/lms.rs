@@ -245,7 +245,7 @@ impl Lms {
     }
 
     /// Runs a `--json` command and parses its stdout.
-    async fn json<T: DeserializeOwned>(&self, args: &[&str]) -> Result<T, LmsError> {
+    pub(crate) async fn json<T: DeserializeOwned>(&self, args: &[&str]) -> Result<T, LmsError> {
         let args = strings(args);
         let finished = process::run(
             Spec {

@@ -179,6 +179,15 @@ impl LMStudioClientBuilder {
         self
     }
 
+    /// How long the readiness flow waits for the `lms` commands it runs only to inform:
+    /// `lms load --estimate-only` before a load (a warning when the model will not fit),
+    /// and `lms ps` for the TTL and LM Link device of the instance it loaded. Default
+    /// [`DEFAULT_LMS_INFO_TIMEOUT`](crate::DEFAULT_LMS_INFO_TIMEOUT) (5 s); zero skips them.
+    /// They never fail the flow: past the limit `lms` is stopped and the flow goes on.
+    pub fn lms_info_timeout(self, limit: Duration) -> Self {
+        self.set(|s| s.lms_info_timeout = limit)
+    }
+
     /// The `lms` CLI to use instead of discovering one. Also lets `lms` manage a server
     /// that is not on a loopback address.
     pub fn lms_path(self, path: impl Into<PathBuf>) -> Self {

@@ -55,11 +55,13 @@ mod error;
 mod inference;
 mod listing;
 mod load;
+mod memory_estimate;
 mod model_id;
 mod native_chat;
 mod numbers;
 mod progress;
 mod readiness;
+mod resources;
 #[cfg(test)]
 mod send_checks;
 mod server;
@@ -79,17 +81,19 @@ pub use download::DownloadOutcome;
 pub use error::{ErrorSource, LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE};
 pub use inference::{ChatStream, ChatStreamSummary};
 pub use load::{LoadMethod, LoadOptions, LoadOutcome, LoadedContext};
+pub use memory_estimate::DEFAULT_LMS_INFO_TIMEOUT;
 pub use native_chat::{NativeChatStream, NativeChatSummary, NativeModelLoad};
 pub use progress::{
     DownloadMethod, NoProgress, ProgressEvent, ProgressReporter, StderrReporter, format_bytes,
     progress_line,
 };
 pub use readiness::{DownloadStep, LoadStep, ReadinessReport, ReadinessTimings};
+pub use resources::{EngineResources, GpuResources, RESOURCE_LIMITS, Resources};
 pub use server::{NativeApi, ServerInfo, ServerKind};
 pub use settings::{DEFAULT_BASE_URL, UrlSource};
 pub use status::LoadedModelStatus;
 
-pub use lmstudio_lms::LmsError;
+pub use lmstudio_lms::{EstimateVerdict, LmsError, LoadEstimate};
 /// Re-exported wire types, so callers can build requests without another dependency.
 pub use lmstudio_proto as proto;
 /// Re-exported HTTP layer: [`LMStudioClient::http`] returns its `Client`, and

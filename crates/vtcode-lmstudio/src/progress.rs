@@ -82,6 +82,16 @@ pub enum ProgressEvent {
         /// The model key being loaded.
         model: String,
     },
+    /// LM Studio's estimate of the memory a load of the model takes, read with `lms load
+    /// --estimate-only` before the readiness flow loads it (when `lms` is on this machine).
+    /// When [`estimate.will_fail()`](lmstudio_lms::LoadEstimate::will_fail), LM Studio's
+    /// resource guardrails are expected to refuse the load, and the report has a warning.
+    MemoryEstimate {
+        /// The model key.
+        model: String,
+        /// The estimate.
+        estimate: lmstudio_lms::LoadEstimate,
+    },
     /// The load finished.
     LoadFinished {
         /// The model key.
@@ -201,6 +211,11 @@ impl ProgressReporter for StderrReporter {
                     "downloaded"
                 };
                 self.emit(&format!("{model} {what}"), false);
+            }
+            ProgressEvent::MemoryEstimate { model, estimate } => {
+                if let Some(warning) = crate::memory_estimate::warning(model, estimate) {
+                    self.emit(&format!("Warning: {warning}"), false);
+                }
             }
             ProgressEvent::WaitingForIndex { .. }
             | ProgressEvent::WaitingForLoad { .. }

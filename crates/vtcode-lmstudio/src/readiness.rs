@@ -10,11 +10,13 @@ use crate::catalog::ModelCatalog;
 use crate::client::LMStudioClient;
 use crate::download::DownloadOutcome;
 use crate::error::LmStudioError;
-use crate::load::{LoadMethod, LoadOptions, LoadOutcome, LoadedContext};
+use crate::load::{LoadMethod, LoadOptions, LoadOutcome, LoadedContext, ttl_warning};
+use crate::memory_estimate;
 use crate::model_id;
 use crate::progress::{DownloadMethod, ProgressReporter};
 use crate::server::{ServerInfo, ServerKind};
 use crate::settings::UrlSource;
+use crate::status::{LoadedModelStatus, instance_statuses};
 
 /// What the readiness flow did about the download.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,10 +100,22 @@ pub struct ReadinessReport {
     pub download: DownloadStep,
     /// What happened about loading.
     pub load: LoadStep,
-    /// Problems that did not stop the flow (e.g. the model list could not be read).
+    /// Problems that did not stop the flow (e.g. the model list could not be read, or LM
+    /// Studio's estimate says the model will not fit in memory).
     pub warnings: Vec<String>,
     /// How long each step took.
     pub timings: ReadinessTimings,
+    /// LM Studio's memory estimate for the load, read with `lms load --estimate-only` before
+    /// loading (only when the flow loads, `lms` is on this machine and answers within
+    /// [`lms_info_timeout`](crate::LMStudioClientBuilder::lms_info_timeout)). When it says
+    /// the load will fail, [`warnings`](Self::warnings) says so too; the flow still loads.
+    pub memory_estimate: Option<lmstudio_lms::LoadEstimate>,
+    /// The instance requests will use, with its context, size, idle TTL and LM Link device,
+    /// when known: for an instance already loaded, as the model list shows it (TTL and device
+    /// only from an `lms` listing); for one this flow loaded, read back after the load, with
+    /// TTL and device from `lms ps` when `lms` is on this machine. `None` for a background or
+    /// skipped load.
+    pub instance: Option<LoadedModelStatus>,
 }
 
 impl LMStudioClient {
@@ -137,6 +151,8 @@ impl LMStudioClient {
             load: LoadStep::Background,
             warnings: Vec::new(),
             timings: ReadinessTimings::default(),
+            memory_estimate: None,
+            instance: None,
         };
 
         let catalog = match self.models().await {
@@ -164,6 +180,9 @@ impl LMStudioClient {
                         report.model_key = Some(info.key.clone());
                         if info.is_loaded() {
                             loaded_instance = Some(info.request_id().to_owned());
+                            report.instance = instance_statuses(info)
+                                .into_iter()
+                                .find(|s| s.instance_id == info.request_id());
                         }
                     }
                     None => {
@@ -203,6 +222,16 @@ impl LMStudioClient {
                 reason: "this server is not LM Studio; it loads models itself".to_owned(),
             }
         } else {
+            if preload != PreloadMode::Off {
+                let key = report.model_key.as_deref().unwrap_or(model);
+                report.memory_estimate = self.estimate_before_load(key, reporter.as_ref()).await;
+                report.warnings.extend(
+                    report
+                        .memory_estimate
+                        .as_ref()
+                        .and_then(|estimate| memory_estimate::warning(model, estimate)),
+                );
+            }
             match preload {
                 PreloadMode::Off => LoadStep::Skipped {
                     reason: "preload = \"off\"".to_owned(),
@@ -213,6 +242,8 @@ impl LMStudioClient {
                         .load_reported(model, &LoadOptions::default(), reporter.as_ref())
                         .await?;
                     report.timings.load = Some(load_started.elapsed());
+                    let key = report.model_key.as_deref().unwrap_or(model);
+                    report.instance = self.fresh_instance_status(key, outcome.instance_id()).await;
                     match outcome {
                         LoadOutcome::AlreadyLoaded { instance_id } => {
                             LoadStep::AlreadyLoaded { instance_id }
@@ -224,6 +255,11 @@ impl LMStudioClient {
                             context,
                         } => {
                             report.warnings.extend(context.warning(model));
+                            report.warnings.extend(ttl_warning(
+                                model,
+                                method,
+                                self.inner.settings.ttl_seconds,
+                            ));
                             LoadStep::Loaded {
                                 instance_id,
                                 method,

@@ -61,6 +61,9 @@ pub(crate) struct Settings {
     pub(crate) poll_interval: Duration,
     pub(crate) index_wait: Duration,
     pub(crate) engine_linger: Duration,
+    /// The limit of the `lms` commands the readiness flow runs only to inform (the memory
+    /// estimate, `lms ps` after a load); zero skips them.
+    pub(crate) lms_info_timeout: Duration,
 }
 
 impl std::fmt::Debug for Settings {
@@ -142,6 +145,7 @@ impl Settings {
             poll_interval: Duration::from_millis(500),
             index_wait: Duration::from_secs(30),
             engine_linger: crate::engine::DEFAULT_ENGINE_LINGER,
+            lms_info_timeout: crate::memory_estimate::DEFAULT_LMS_INFO_TIMEOUT,
         })
     }
 

@@ -166,6 +166,22 @@ impl ProgressReporter for TerminalProgress {
                     .unwrap_or_default();
                 self.say(&mut state, &format!("loaded as {instance_id}{took}"));
             }
+            ProgressEvent::MemoryEstimate { model, estimate } => {
+                let gib = |bytes: u64| bytes as f64 / f64::from(1u32 << 30);
+                let verdict = if estimate.will_fail() {
+                    "LM Studio says the load will fail"
+                } else {
+                    "it may be loaded"
+                };
+                self.say(
+                    &mut state,
+                    &format!(
+                        "{model} needs about {:.2} GiB of GPU memory, {:.2} GiB in all: {verdict}",
+                        gib(estimate.gpu_memory_bytes),
+                        gib(estimate.total_memory_bytes)
+                    ),
+                );
+            }
             other => self.say(&mut state, &format!("{other:?}")),
         }
     }

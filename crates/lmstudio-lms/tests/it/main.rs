@@ -6,6 +6,7 @@
 mod cancel;
 mod common;
 mod discovery;
+mod estimate_survey;
 mod faults_output;
 mod get;
 mod json_commands;

@@ -9,6 +9,7 @@ mod completions_embeddings;
 mod content_parts;
 mod errors;
 mod lms_json;
+mod lms_survey;
 mod native_v0;
 mod native_v1;
 mod native_v1_stream;

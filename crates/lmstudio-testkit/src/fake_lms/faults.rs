@@ -1,10 +1,17 @@
 //! Misbehaviour on request, for fault tests: the leading options `--record FILE`, `--on CMD`,
-//! `--stderr LINE`, `--exit CODE`, `--hang` and `--killed`, and [`FakeLmsOptions`], which
-//! writes them into the `lms` wrapper ([`super::write_lms_wrapper_with`]).
+//! `--stderr LINE`, `--exit CODE`, `--hang` and `--killed`; the outputs chosen for
+//! `runtime survey` (`--survey NAME`), `load --estimate-only` (`--estimate SPEC`) and `ps
+//! --json` (`--ps-field KEY=JSON`); and [`FakeLmsOptions`], which writes them into the `lms`
+//! wrapper ([`super::write_lms_wrapper_with`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use serde_json::Value;
+
+use super::estimate::FakeEstimate;
+use super::survey::FakeSurvey;
 
 /// What the fake `lms` does instead of its command, when a fault applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +45,9 @@ pub struct FakeLmsOptions {
     on: Option<String>,
     stderr: Vec<String>,
     action: Option<Action>,
+    survey: Option<FakeSurvey>,
+    estimate: Option<FakeEstimate>,
+    ps_fields: Vec<(String, Value)>,
 }
 
 impl FakeLmsOptions {
@@ -92,6 +102,43 @@ impl FakeLmsOptions {
         self
     }
 
+    /// The machine `lms runtime survey --json` describes (default [`FakeSurvey::Cuda`]).
+    #[must_use]
+    pub fn survey(mut self, survey: FakeSurvey) -> Self {
+        self.survey = Some(survey);
+        self
+    }
+
+    /// What `lms load --estimate-only` prints (default [`FakeEstimate::fits`]).
+    #[must_use]
+    pub fn estimate(mut self, estimate: FakeEstimate) -> Self {
+        self.estimate = Some(estimate);
+        self
+    }
+
+    /// Sets `key` to `value` on every row `lms ps --json` prints (repeatable), e.g.
+    /// `deviceIdentifier` for an instance on an LM Link device, or `ttlMs`.
+    #[must_use]
+    pub fn ps_field(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.ps_fields.push((key.into(), value.into()));
+        self
+    }
+
+    /// The survey chosen with [`survey`](Self::survey).
+    pub(crate) fn survey_choice(&self) -> FakeSurvey {
+        self.survey.unwrap_or_default()
+    }
+
+    /// The estimate chosen with [`estimate`](Self::estimate).
+    pub(crate) fn estimate_choice(&self) -> FakeEstimate {
+        self.estimate.clone().unwrap_or_default()
+    }
+
+    /// The fields set with [`ps_field`](Self::ps_field).
+    pub(crate) fn ps_fields(&self) -> &[(String, Value)] {
+        &self.ps_fields
+    }
+
     /// The leading options the `fake-lms` binary reads for these settings.
     pub fn args(&self) -> Vec<String> {
         let mut args = Vec::new();
@@ -115,6 +162,18 @@ impl FakeLmsOptions {
             Some(Action::Hang) => args.push("--hang".to_owned()),
             Some(Action::Killed) => args.push("--killed".to_owned()),
             None => {}
+        }
+        if let Some(survey) = self.survey {
+            args.push("--survey".to_owned());
+            args.push(survey.as_arg().to_owned());
+        }
+        if let Some(estimate) = &self.estimate {
+            args.push("--estimate".to_owned());
+            args.push(estimate.to_arg());
+        }
+        for (key, value) in &self.ps_fields {
+            args.push("--ps-field".to_owned());
+            args.push(format!("{key}={value}"));
         }
         args
     }
@@ -149,6 +208,9 @@ impl FakeLmsOptions {
                 self.action = Some(Action::Killed);
                 return Ok(Some(1));
             }
+            "--survey" => self.survey = Some(FakeSurvey::from_arg(&value()?)?),
+            "--estimate" => self.estimate = Some(FakeEstimate::from_arg(&value()?)?),
+            "--ps-field" => self.ps_fields.push(super::link::parse_field(&value()?)?),
             _ => return Ok(None),
         }
         Ok(Some(2))
@@ -187,13 +249,17 @@ impl FakeLmsOptions {
     }
 }
 
-/// Appends `args` joined by spaces as one line to `path`.
+/// Appends `args` joined by spaces as one line to `path`, in one `write` (an `O_APPEND`
+/// write of a line is not interleaved with another fake's running at the same time; two
+/// writes, the text and then its newline, could be).
 fn record(path: &Path, args: &[String]) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)?;
-    writeln!(file, "{}", args.join(" "))
+    let mut line = args.join(" ");
+    line.push('\n');
+    file.write_all(line.as_bytes())
 }
 
 /// Sends this process `SIGKILL` and waits for it; returns 1 only if that failed.
@@ -248,6 +314,11 @@ mod tests {
             FakeLmsOptions::new().exit_with(3),
             FakeLmsOptions::new().killed_by_signal(),
             FakeLmsOptions::new(),
+            FakeLmsOptions::new()
+                .survey(FakeSurvey::AppleSilicon)
+                .estimate(FakeEstimate::will_fail().coloured())
+                .ps_field("deviceIdentifier", "mac-studio")
+                .ps_field("ttlMs", 600_000),
         ] {
             let args = options.args();
             let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -259,6 +330,9 @@ mod tests {
     fn bad_values_are_errors() {
         assert!(parse_all(&["--exit", "three"]).is_err());
         assert!(parse_all(&["--on"]).is_err());
+        assert!(parse_all(&["--survey", "cray"]).is_err());
+        assert!(parse_all(&["--estimate", "maybe"]).is_err());
+        assert!(parse_all(&["--ps-field", "ttlMs"]).is_err());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The fake `lms`: behaves like `lms get/ls/ps/load/unload/server status` against an emulator.
+//! The fake `lms`: behaves like `lms get/ls/ps/load/unload/server status/runtime survey`
+//! against an emulator (`load --estimate-only` included).
 //!
 //! The `fake-lms` binary calls [`run`]. It is invoked as
 //! `fake-lms --server http://127.0.0.1:PORT <lms args...>`; tests put an `lms` script on disk
@@ -9,20 +10,25 @@
 mod args;
 mod client;
 mod commands;
+mod estimate;
 mod faults;
 mod get;
+mod link;
 mod progress;
+mod survey;
 mod wrapper;
 
 use std::io::Write;
 
+pub use estimate::{FakeEstimate, Grouping};
 pub use faults::FakeLmsOptions;
+pub use survey::FakeSurvey;
 pub use wrapper::{find_fake_lms_binary, write_lms_wrapper, write_lms_wrapper_with};
 
 use client::Server;
 
 /// The text `lms` prints with no arguments.
-const USAGE: &str = "lms is LM Studio's CLI utility for your models, server, and inference runtime. (fake-lms: the lmstudio-testkit stand-in)\n\nUsage: lms <get|ls|ps|load|unload|server|version> [options]\n\nCLI commit: fake-lms\n";
+const USAGE: &str = "lms is LM Studio's CLI utility for your models, server, and inference runtime. (fake-lms: the lmstudio-testkit stand-in)\n\nUsage: lms <get|ls|ps|load|unload|server|runtime|version> [options]\n\nCLI commit: fake-lms\n";
 
 /// Runs the fake `lms` with `args` (program name excluded), writing to `out` / `err`, and
 /// returns the exit code (0 success, 1 error).
@@ -74,8 +80,15 @@ pub fn run(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let code = match command.as_str() {
         "get" => get::get(&server, rest, out, err),
         "ls" => commands::ls(&server, rest, out, err),
+        "ps" if !faults.ps_fields().is_empty() => {
+            link::ps(&server, faults.ps_fields(), rest, out, err)
+        }
         "ps" => commands::ps(&server, rest, out, err),
+        "load" if estimate::wanted(rest) => {
+            estimate::estimate(&server, &faults.estimate_choice(), rest, err)
+        }
         "load" => commands::load(&server, rest, out, err),
+        "runtime" => survey::runtime(faults.survey_choice(), rest, out, err),
         "unload" => commands::unload(&server, rest, out, err),
         "server" => commands::server(&server, rest, out, err),
         "version" => commands::version(rest, out, err),
