@@ -44,6 +44,7 @@
 //! # }
 //! ```
 
+mod auto_start;
 mod builder;
 mod catalog;
 mod client;
@@ -69,6 +70,7 @@ mod status;
 
 use std::io;
 
+pub use auto_start::ServerStartStep;
 pub use builder::LMStudioClientBuilder;
 pub use catalog::{
     Capabilities, CatalogSource, LoadedInstanceInfo, ModelCatalog, ModelInfo, ModelKind,
@@ -76,7 +78,9 @@ pub use catalog::{
 };
 pub use client::LMStudioClient;
 pub use download::DownloadOutcome;
-pub use error::{ErrorSource, LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE};
+pub use error::{
+    ErrorSource, LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE, ServerStartError,
+};
 pub use inference::{ChatStream, ChatStreamSummary};
 pub use load::{LoadMethod, LoadOptions, LoadOutcome, LoadedContext};
 pub use native_chat::{NativeChatStream, NativeChatSummary, NativeModelLoad};
