@@ -132,7 +132,8 @@ impl Lms {
         key: &str,
         options: &EstimateOptions,
     ) -> Result<LoadEstimate, LmsError> {
-        let args = estimate_args(key, options)?;
+        // A client command: `--port` when the caller set one, so it never starts LM Studio.
+        let args = self.client_args(estimate_args(key, options)?);
         let mut lines: Vec<String> = Vec::new();
         let finished = process::run_with_env(
             Spec {

@@ -44,6 +44,7 @@
 //! # }
 //! ```
 
+mod auto_start;
 mod builder;
 mod catalog;
 mod client;
@@ -71,6 +72,7 @@ mod status;
 
 use std::io;
 
+pub use auto_start::ServerStartStep;
 pub use builder::LMStudioClientBuilder;
 pub use catalog::{
     Capabilities, CatalogSource, LoadedInstanceInfo, ModelCatalog, ModelInfo, ModelKind,
@@ -78,7 +80,9 @@ pub use catalog::{
 };
 pub use client::LMStudioClient;
 pub use download::DownloadOutcome;
-pub use error::{ErrorSource, LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE};
+pub use error::{
+    ErrorSource, LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE, ServerStartError,
+};
 pub use inference::{ChatStream, ChatStreamSummary};
 pub use load::{LoadMethod, LoadOptions, LoadOutcome, LoadedContext};
 pub use memory_estimate::DEFAULT_LMS_INFO_TIMEOUT;
@@ -131,7 +135,9 @@ pub const DEFAULT_OSS_MODEL: &str = "openai/gpt-oss-20b";
 
 /// Makes the configured model ready: reach LM Studio, download the model if it is missing
 /// (progress on stderr), then preload it per `[lmstudio].preload` (default: in the background
-/// with `tokio::spawn`, failures logged with `tracing::warn!`).
+/// with `tokio::spawn`, failures logged with `tracing::warn!`). With `[lmstudio] auto_start =
+/// true`, a local server that refuses connections is first started with `lms server start`
+/// (once per process, whoever asks); off by default, and nothing else ever starts LM Studio.
 ///
 /// Errors keep the seed's contract: `ConnectionRefused` "LM Studio is not responding. ..."
 /// when the server is unreachable, `NotFound` "LM Studio not found. ..." when `lms` is needed

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use vtcode_config::PreloadMode;
 
+use crate::auto_start::ServerStartStep;
 use crate::catalog::ModelCatalog;
 use crate::client::LMStudioClient;
 use crate::download::DownloadOutcome;
@@ -72,8 +73,10 @@ pub enum LoadStep {
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[non_exhaustive]
 pub struct ReadinessTimings {
-    /// Reaching the server and reading the model list.
+    /// Reaching the server and reading the model list (an automatic start included).
     pub check: Duration,
+    /// How long this call waited for an automatic start of the server, when one ran.
+    pub server_start: Option<Duration>,
     /// The download, when one happened.
     pub download: Option<Duration>,
     /// The awaited load, when one happened.
@@ -92,6 +95,9 @@ pub struct ReadinessReport {
     pub base_url: String,
     /// Where `base_url` came from.
     pub url_source: UrlSource,
+    /// The local server was not running and `[lmstudio] auto_start` started it (this call or
+    /// a concurrent one it waited for): on which port, and how long the start took.
+    pub server_start: Option<ServerStartStep>,
     /// The model that was asked for.
     pub model: String,
     /// The server's key for it, when it is listed.
@@ -130,9 +136,16 @@ impl LMStudioClient {
     /// of the flow goes to `reporter`: the download's, the load's, and a background preload's
     /// (which is why it is shared, not borrowed).
     ///
-    /// Errors: an unreachable server, a rejected token, a failed download, a model that a
-    /// non-LM-Studio server does not serve, and (with [`PreloadMode::Wait`]) a failed load.
-    /// A model list that cannot be read is a warning in the report, as in the seed flow.
+    /// With `[lmstudio] auto_start` on, a local server that refuses connections is started
+    /// first (`lms server start`, once for all concurrent callers; progress events
+    /// [`StartingServer`](crate::ProgressEvent::StartingServer) and
+    /// [`ServerStarted`](crate::ProgressEvent::ServerStarted); see
+    /// [`ReadinessReport::server_start`]).
+    ///
+    /// Errors: an unreachable server (that could not be started), a rejected token, a failed
+    /// download, a model that a non-LM-Studio server does not serve, and (with
+    /// [`PreloadMode::Wait`]) a failed load. A model list that cannot be read is a warning in
+    /// the report, as in the seed flow.
     pub async fn ensure_ready_with(
         &self,
         model: &str,
@@ -145,6 +158,7 @@ impl LMStudioClient {
             server: None,
             base_url: self.base_url().to_owned(),
             url_source: self.inner.settings.url_source.clone(),
+            server_start: None,
             model: model.to_owned(),
             model_key: None,
             download: DownloadStep::AlreadyPresent,
@@ -155,7 +169,12 @@ impl LMStudioClient {
             instance: None,
         };
 
-        let catalog = match self.models().await {
+        let (listed, server_start) = self.models_starting_server(reporter.as_ref()).await;
+        if server_start.is_some() {
+            report.server_start = server_start;
+            report.timings.server_start = Some(started.elapsed());
+        }
+        let catalog = match listed {
             Ok(catalog) => Some(catalog),
             Err(err @ (LmStudioError::NotResponding { .. } | LmStudioError::Auth { .. })) => {
                 return Err(err);

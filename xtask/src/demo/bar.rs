@@ -75,6 +75,21 @@ impl ProgressReporter for TerminalProgress {
     fn report(&self, event: &ProgressEvent) {
         let mut state = crate::lock(&self.state);
         match event {
+            ProgressEvent::StartingServer { port } => {
+                self.say(
+                    &mut state,
+                    &format!("LM Studio is not running: lms server start --port {port} ..."),
+                );
+            }
+            ProgressEvent::ServerStarted { port, elapsed } => {
+                self.say(
+                    &mut state,
+                    &format!(
+                        "LM Studio's server answers on port {port} (started in {:.0} ms)",
+                        elapsed.as_secs_f64() * 1000.0
+                    ),
+                );
+            }
             ProgressEvent::DownloadStarted {
                 model,
                 method,

@@ -11,5 +11,6 @@ mod faults_output;
 mod get;
 mod json_commands;
 mod load_unload;
+mod port;
 mod progress_parse;
 mod validation;

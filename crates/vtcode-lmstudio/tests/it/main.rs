@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auto_start;
 mod downloads;
 mod emulator;
 mod errors;

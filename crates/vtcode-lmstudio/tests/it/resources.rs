@@ -50,12 +50,21 @@ fn client(config: &VTCodeConfig, recorder: &Recorder) -> LMStudioClient {
     builder_for(config, recorder).build().unwrap()
 }
 
-/// The `lms` command lines the fake recorded.
+/// The `lms` command lines the fake recorded, joined by spaces, each without the `--port N`
+/// every one of them must end with (checked here: these are all client commands).
 fn recorded(dir: &Path) -> Vec<String> {
-    std::fs::read_to_string(dir.join("args.txt"))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
+    lmstudio_testkit::recorded_calls(&dir.join("args.txt"))
+        .unwrap()
+        .into_iter()
+        .map(|mut call| {
+            let n = call.len();
+            assert!(
+                n >= 2 && call[n - 2] == "--port" && call[n - 1].parse::<u16>().is_ok(),
+                "a call without --port: {call:?}"
+            );
+            call.truncate(n - 2);
+            call.join(" ")
+        })
         .collect()
 }
 
@@ -487,6 +496,21 @@ async fn model_info_from_an_lms_listing_carries_device_and_ttl() {
         .with_body(r#"{"lmstudio":true}"#)
         .create_async()
         .await;
+    // `lms` talks to the port of the URL in use (it is given `--port`): what the fake's `ls`
+    // and `ps` read there is the emulator's.
+    let emulator_client = vtcode_lmstudio::transport::Client::builder(
+        vtcode_lmstudio::transport::Endpoint::parse(&emulator.url()).unwrap(),
+    )
+    .build()
+    .unwrap();
+    for path in ["/__testkit/lms/ls", "/__testkit/lms/ps"] {
+        let rows: serde_json::Value = emulator_client.get_json(path).await.unwrap();
+        server
+            .mock("GET", path)
+            .with_body(rows.to_string())
+            .create_async()
+            .await;
+    }
     let dir = tempfile::tempdir().unwrap();
     let options = FakeLmsOptions::new()
         .ps_field("deviceIdentifier", "mac-studio")
