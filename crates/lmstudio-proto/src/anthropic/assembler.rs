@@ -12,19 +12,29 @@ use super::stream::{ContentDelta, DeltaUsage, MessageDeltaEvent, StreamEvent};
 /// Builds the [`MessagesResponse`] a stream describes, from its events in order.
 ///
 /// `message_start` gives the id, model and prompt usage; each block starts with
-/// `content_block_start` and grows with its deltas: `text_delta` text, `thinking_delta`
-/// reasoning, `signature_delta` the thinking's signature, and `input_json_delta` pieces that,
-/// joined, are the tool call's `input` (parsed when the block stops). `message_delta` sets the
-/// stop reason and replaces the usage counts it carries; `message_stop` ends the stream (and
-/// closes any block still open). Blocks of types this crate does not model (e.g.
-/// `server_tool_use`) grow the same way, in their `text`, `thinking`, `signature` and `input`
-/// keys; unknown events (and unknown delta types) are skipped.
+/// `content_block_start` and grows with its deltas: `text_delta` text, `citations_delta` a
+/// text block's `citations` (kept in its `extra`), `thinking_delta` reasoning,
+/// `signature_delta` the thinking's signature (each one replaces the last), and
+/// `input_json_delta` pieces that, joined, are the tool call's `input` (parsed when the block
+/// stops; a call without input has `{}`). `message_delta` sets the stop reason, replaces the
+/// usage counts it carries and copies its other fields onto the message; `message_stop` ends
+/// the stream and closes any block still open. Blocks of types this crate does not model
+/// (e.g. `server_tool_use`) grow the same way, in their `text`, `thinking`, `signature` and
+/// `input` keys; unknown events, unknown delta types and deltas without a body are skipped.
+///
+/// A tool call cut by `max_tokens` (its block never stops, its JSON is incomplete) does not
+/// make the message incomplete: `message_stop` completes it, the call keeps the input it
+/// started with (`{}`), [`partial_json`](Self::partial_json) keeps the text that arrived, and
+/// the message's `stop_reason` is [`MaxTokens`](super::StopReason::MaxTokens). Do not run a
+/// call from a message that stopped so.
 ///
 /// The protocol is checked, so a broken or hostile stream is an [`AssembleError`], never a
 /// panic: blocks must start in order (`index` 0, 1, 2, ... so no index makes it allocate),
-/// deltas and stops must name a started block, a delta must fit its block, the input JSON must
-/// parse. After an error the assembler still shows what it built
-/// ([`snapshot`](Self::snapshot), [`text`](Self::text), [`partial_json`](Self::partial_json)).
+/// deltas and stops must name a started block that has not stopped, a delta must fit its
+/// block, and a block's input JSON must parse when the block stops (else the block stops
+/// anyway, keeps the input it started with, and [`finish`](Self::finish) reports it too).
+/// After an error the assembler still shows what it built ([`snapshot`](Self::snapshot),
+/// [`text`](Self::text), [`partial_json`](Self::partial_json)).
 ///
 /// ```
 /// use lmstudio_proto::anthropic::{MessageAssembler, StreamEvent};
@@ -59,7 +69,17 @@ struct PartialBlock {
     block: ContentBlock,
     /// The `input_json_delta` pieces so far, joined.
     json: String,
-    stopped: bool,
+    state: BlockState,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum BlockState {
+    /// Deltas may still come.
+    Open,
+    /// Complete (or cut by `message_stop`).
+    Stopped,
+    /// Stopped, but its input JSON did not parse: what the parser said.
+    InvalidInput(String),
 }
 
 impl MessageAssembler {
@@ -89,7 +109,7 @@ impl MessageAssembler {
                 self.blocks.push(PartialBlock {
                     block: start.content_block.clone(),
                     json: String::new(),
-                    stopped: false,
+                    state: BlockState::Open,
                 });
                 Ok(())
             }
@@ -111,12 +131,11 @@ impl MessageAssembler {
             }
             StreamEvent::MessageStop(_) => {
                 self.started(event)?;
-                for (index, block) in self.blocks.iter_mut().enumerate() {
-                    if !block.stopped {
-                        block.close(u32::try_from(index).unwrap_or(u32::MAX))?;
+                for block in &mut self.blocks {
+                    if block.state == BlockState::Open {
+                        block.cut();
                     }
                 }
-                // Only a stream whose every block closed cleanly is complete.
                 self.stopped = true;
                 Ok(())
             }
@@ -135,7 +154,7 @@ impl MessageAssembler {
             self.blocks.push(PartialBlock {
                 block,
                 json: String::new(),
-                stopped: true,
+                state: BlockState::Stopped,
             });
         }
         self.message = Some(message);
@@ -156,13 +175,14 @@ impl MessageAssembler {
             .ok()
             .and_then(|position| self.blocks.get_mut(position))
             .ok_or(AssembleError::UnknownBlock { index })?;
-        if block.stopped {
+        if block.state != BlockState::Open {
             return Err(AssembleError::BlockStopped { index });
         }
         Ok(block)
     }
 
-    /// Whether `message_stop` has arrived (the message is complete).
+    /// Whether `message_stop` has arrived (the message is complete; a block whose input
+    /// failed to parse at its stop still fails [`finish`](Self::finish)).
     pub fn is_complete(&self) -> bool {
         self.stopped
     }
@@ -189,7 +209,8 @@ impl MessageAssembler {
     }
 
     /// The input JSON text the block at `index` has received so far (`None` when there is no
-    /// such block). Until the block stops, its `input` is still the one it started with.
+    /// such block). Until the block stops, its `input` is still the one it started with, and
+    /// so it stays when the JSON does not parse.
     pub fn partial_json(&self, index: usize) -> Option<&str> {
         self.blocks.get(index).map(|b| b.json.as_str())
     }
@@ -201,18 +222,36 @@ impl MessageAssembler {
         Some(message)
     }
 
-    /// The complete message; [`AssembleError::EndedEarly`] when `message_stop` never came.
+    /// The complete message: [`AssembleError::EndedEarly`] when `message_stop` never came,
+    /// else [`AssembleError::InvalidToolInput`] for the first block whose input JSON did not
+    /// parse when it stopped. (A tool call still open at `message_stop` is no error: see
+    /// [`MessageAssembler`].)
     pub fn finish(self) -> Result<MessagesResponse, AssembleError> {
-        match self.message {
-            Some(mut message) if self.stopped => {
-                message.content = self.blocks.into_iter().map(|b| b.block).collect();
-                Ok(message)
+        let mut message = match self.message {
+            Some(message) if self.stopped => message,
+            message => {
+                return Err(AssembleError::EndedEarly {
+                    message_started: message.is_some(),
+                    blocks: self.blocks.len(),
+                });
             }
-            message => Err(AssembleError::EndedEarly {
-                message_started: message.is_some(),
-                blocks: self.blocks.len(),
-            }),
+        };
+        let invalid =
+            self.blocks
+                .iter()
+                .enumerate()
+                .find_map(|(index, block)| match &block.state {
+                    BlockState::InvalidInput(error) => Some((index, error)),
+                    _ => None,
+                });
+        if let Some((index, error)) = invalid {
+            return Err(AssembleError::InvalidToolInput {
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+                error: error.clone(),
+            });
         }
+        message.content = self.blocks.into_iter().map(|b| b.block).collect();
+        Ok(message)
     }
 }
 
@@ -231,10 +270,13 @@ impl PartialBlock {
                 block.thinking.push_str(&delta.thinking);
             }
             (ContentBlock::Thinking(block), ContentDelta::SignatureDelta(delta)) => {
-                block
-                    .signature
-                    .get_or_insert_with(String::new)
-                    .push_str(&delta.signature);
+                // The signature comes whole (the SDK sets it too), never in pieces.
+                block.signature = Some(delta.signature.clone());
+            }
+            (ContentBlock::Text(block), ContentDelta::Other(other))
+                if other.get("type").and_then(Value::as_str) == Some("citations_delta") =>
+            {
+                add_citation(&mut block.extra, other, index)?;
             }
             (ContentBlock::ToolUse(_), ContentDelta::InputJsonDelta(delta)) => {
                 self.json.push_str(&delta.partial_json);
@@ -245,39 +287,104 @@ impl PartialBlock {
                     append(map, "thinking", &delta.thinking, index)?;
                 }
                 ContentDelta::SignatureDelta(delta) => {
-                    append(map, "signature", &delta.signature, index)?;
+                    map.insert(
+                        "signature".to_owned(),
+                        Value::String(delta.signature.clone()),
+                    );
                 }
                 ContentDelta::InputJsonDelta(delta) => self.json.push_str(&delta.partial_json),
                 ContentDelta::Other(_) => {}
             },
-            // Deltas of kinds this crate does not know (`citations_delta`, ...) are skipped.
+            // Deltas of kinds this crate does not know, citations for a block that is not
+            // text, and deltas without a body are skipped.
             (_, ContentDelta::Other(_)) => {}
             (block, _) => return Err(mismatch(block)),
         }
         Ok(())
     }
 
-    /// Parses the block's input JSON, if any arrived, and marks it complete. A block whose
-    /// JSON does not parse stays open (so the message never counts as complete).
+    /// `content_block_stop`: parses the block's input JSON, if any arrived, and stops the
+    /// block. When the JSON does not parse, the block stops all the same (later events for it
+    /// are refused), keeps the input it started with and is remembered as invalid.
     fn close(&mut self, index: u32) -> Result<(), AssembleError> {
-        if !self.json.is_empty() {
-            let input: Value = serde_json::from_str(&self.json).map_err(|error| {
-                AssembleError::InvalidToolInput {
-                    index,
-                    error: error.to_string(),
-                }
-            })?;
-            match &mut self.block {
-                ContentBlock::ToolUse(block) => block.input = input,
-                ContentBlock::Other(map) => {
-                    map.insert("input".to_owned(), input);
-                }
-                // Only tool-use and unknown blocks take input JSON (see `apply`).
-                _ => {}
+        match self.parse_input() {
+            Ok(()) => {
+                self.state = BlockState::Stopped;
+                Ok(())
+            }
+            Err(error) => {
+                self.state = BlockState::InvalidInput(error.clone());
+                Err(AssembleError::InvalidToolInput { index, error })
             }
         }
-        self.stopped = true;
-        Ok(())
+    }
+
+    /// `message_stop` with the block still open: the input is set when its JSON parses; when
+    /// it does not (cut by `max_tokens`), the block keeps the input it started with.
+    fn cut(&mut self) {
+        // Not an error: the message's `stop_reason` says why the JSON is incomplete.
+        let _incomplete = self.parse_input();
+        self.state = BlockState::Stopped;
+    }
+
+    /// Sets the input from the joined JSON pieces, if any arrived; a tool call without input
+    /// gets `{}`. On a parse error the input is left as it was.
+    fn parse_input(&mut self) -> Result<(), String> {
+        let (input, parsed) = if self.json.is_empty() {
+            (None, Ok(()))
+        } else {
+            match serde_json::from_str::<Value>(&self.json) {
+                Ok(input) => (Some(input), Ok(())),
+                Err(error) => (None, Err(error.to_string())),
+            }
+        };
+        match &mut self.block {
+            ContentBlock::ToolUse(block) => {
+                if let Some(input) = input {
+                    block.input = input;
+                }
+                if block.input.is_null() {
+                    block.input = Value::Object(Map::new());
+                }
+            }
+            ContentBlock::Other(map) => {
+                if let Some(input) = input {
+                    map.insert("input".to_owned(), input);
+                }
+            }
+            // Only tool-use and unknown blocks take input JSON (see `apply`).
+            _ => {}
+        }
+        parsed
+    }
+}
+
+/// Appends the `citation` of a `citations_delta` to a text block's `citations` (a list,
+/// created when absent or `null`; a delta without a citation adds nothing).
+fn add_citation(
+    extra: &mut Map<String, Value>,
+    delta: &Map<String, Value>,
+    index: u32,
+) -> Result<(), AssembleError> {
+    let Some(citation) = delta.get("citation").filter(|c| !c.is_null()) else {
+        return Ok(());
+    };
+    let citations = extra
+        .entry("citations")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if citations.is_null() {
+        *citations = Value::Array(Vec::new());
+    }
+    match citations {
+        Value::Array(list) => {
+            list.push(citation.clone());
+            Ok(())
+        }
+        _ => Err(AssembleError::DeltaMismatch {
+            index,
+            block: "text".to_owned(),
+            delta: "citations_delta (the block's `citations` is not a list)".to_owned(),
+        }),
     }
 }
 
@@ -309,6 +416,11 @@ fn append(
 }
 
 fn apply_message_delta(message: &mut MessagesResponse, event: &MessageDeltaEvent) {
+    // Fields beside `delta` and `usage` (`context_management`, ...) belong to the message,
+    // like those inside `delta` (`stop_details`, `container`, ...).
+    for (key, value) in &event.extra {
+        message.extra.insert(key.clone(), value.clone());
+    }
     if let Some(reason) = &event.delta.stop_reason {
         message.stop_reason = Some(reason.clone());
     }
@@ -391,7 +503,8 @@ pub enum AssembleError {
         /// The delta's `type`.
         delta: String,
     },
-    /// The joined `input_json_delta` pieces of a block are not valid JSON.
+    /// The joined `input_json_delta` pieces of a block are not valid JSON at its
+    /// `content_block_stop`.
     InvalidToolInput {
         /// The block's index.
         index: u32,

@@ -123,11 +123,12 @@ impl<'de> Deserialize<'de> for MessageContent {
     }
 }
 
-anthropic_tagged! {
+tagged_enum! {
     /// One content block, tagged by `type`. Requests and answers share the shapes; block types
     /// this crate does not model (`server_tool_use`, `web_search_tool_result`, `document`,
     /// `search_result`, ...) are kept whole in [`Other`](Self::Other) and written back as
     /// they came.
+    #[non_exhaustive]
     pub enum ContentBlock {
         /// Text (`"text"`).
         Text(TextBlock) = "text",
@@ -303,9 +304,10 @@ impl ImageBlock {
     }
 }
 
-anthropic_tagged! {
+tagged_enum! {
     /// An image's source, tagged by `type` (`file` and other sources are kept in
     /// [`Other`](Self::Other)).
+    #[non_exhaustive]
     pub enum ImageSource {
         /// Inline data (`"base64"`).
         Base64(Base64Source) = "base64",
@@ -342,7 +344,7 @@ pub struct UrlSource {
 }
 
 /// `{"type":"tool_use","id":...,"name":...,"input":{...}}`: a call of a client tool.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ToolUseBlock {
     /// The call's id; the result's `tool_use_id` names it.
@@ -351,8 +353,9 @@ pub struct ToolUseBlock {
     /// The tool's name.
     #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
-    /// The arguments, a JSON object (streamed: assembled from `input_json_delta` pieces).
-    #[serde(default)]
+    /// The arguments, a JSON object (streamed: assembled from `input_json_delta` pieces). A
+    /// call without `input` (or with `null`) reads as `{}`.
+    #[serde(default = "empty_object", deserialize_with = "object_if_null")]
     pub input: Value,
     /// A cache breakpoint after this block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -360,6 +363,33 @@ pub struct ToolUseBlock {
     /// Fields this crate does not model (`caller`, ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl Default for ToolUseBlock {
+    /// No id or name, `input: {}`.
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            name: String::new(),
+            input: empty_object(),
+            cache_control: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+fn empty_object() -> Value {
+    Value::Object(Map::new())
+}
+
+/// A tool call's `input`, `{}` for `null`.
+fn object_if_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+    let input = Value::deserialize(deserializer)?;
+    Ok(if input.is_null() {
+        empty_object()
+    } else {
+        input
+    })
 }
 
 /// `{"type":"tool_result","tool_use_id":...,"content":...,"is_error"?:...}`.

@@ -37,9 +37,6 @@
 //! assert_eq!(body["tool_choice"], json!({"type": "auto"}));
 //! ```
 
-#[macro_use]
-mod tagged;
-
 mod assembler;
 mod content;
 mod error;

@@ -129,12 +129,15 @@ impl MessagesRequest {
 }
 
 open_enum! {
-    /// Who wrote a message (`role`). There is no `system` role: use the request's `system`.
+    /// Who wrote a message (`role`).
     pub enum Role {
         /// The user, and tool results (`"user"`).
         User = "user",
         /// The model (`"assistant"`).
         Assistant = "assistant",
+        /// System instructions given mid-conversation (`"system"`, a later addition to
+        /// Anthropic's API; the opening instructions go in the request's `system`).
+        System = "system",
     }
 }
 
@@ -259,8 +262,9 @@ pub struct CustomTool {
     pub extra: Map<String, Value>,
 }
 
-anthropic_tagged! {
+tagged_enum! {
     /// Whether and which tool the model calls (`tool_choice`), tagged by `type`.
+    #[non_exhaustive]
     pub enum ToolChoice {
         /// The model decides (`"auto"`).
         Auto(ToolChoiceOptions) = "auto",
@@ -325,9 +329,10 @@ pub struct NamedToolChoice {
     pub extra: Map<String, Value>,
 }
 
-anthropic_tagged! {
+tagged_enum! {
     /// Extended thinking (`thinking`), tagged by `type` (`adaptive` and newer modes are kept in
     /// [`Other`](Self::Other)).
+    #[non_exhaustive]
     pub enum ThinkingConfig {
         /// Thinking on, within a token budget (`"enabled"`).
         Enabled(ThinkingEnabled) = "enabled",

@@ -41,8 +41,8 @@ pub struct MessagesResponse {
     /// `assistant` (assumed when absent or `null`).
     #[serde(default = "assistant_role", deserialize_with = "role_or_assistant")]
     pub role: Role,
-    /// The blocks: text, thinking, tool calls, ... The key is required (an error body has
-    /// none); `null` reads as none.
+    /// The blocks: text, thinking, tool calls, ... The key is required in a whole answer (an
+    /// error body has none; `message_start` may leave it out); `null` reads as none.
     #[serde(deserialize_with = "null_as_default")]
     pub content: Vec<ContentBlock>,
     /// The model that answered.
@@ -99,6 +99,53 @@ impl MessagesResponse {
     pub fn tool_uses(&self) -> impl Iterator<Item = &ToolUseBlock> {
         self.content.iter().filter_map(ContentBlock::as_tool_use)
     }
+}
+
+/// `message_start.message`: a [`MessagesResponse`] whose `content` may be left out (`[]`), and
+/// `null` an empty message.
+pub(super) fn opening_message<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<MessagesResponse, D::Error> {
+    Ok(
+        Option::<OpeningMessage>::deserialize(deserializer)?.map_or_else(
+            MessagesResponse::default,
+            |opening| MessagesResponse {
+                id: opening.id,
+                kind: opening.kind,
+                role: opening.role,
+                content: opening.content,
+                model: opening.model,
+                stop_reason: opening.stop_reason,
+                stop_sequence: opening.stop_sequence,
+                usage: opening.usage,
+                extra: opening.extra,
+            },
+        ),
+    )
+}
+
+/// [`MessagesResponse`] as `message_start` holds it: the same fields, `content` optional.
+/// (Read this way rather than through a map so the event stays as cheap to decode.)
+#[derive(Deserialize)]
+struct OpeningMessage {
+    #[serde(default, deserialize_with = "null_as_default")]
+    id: String,
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default = "assistant_role", deserialize_with = "role_or_assistant")]
+    role: Role,
+    #[serde(default, deserialize_with = "null_as_default")]
+    content: Vec<ContentBlock>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    model: String,
+    #[serde(default)]
+    stop_reason: Option<StopReason>,
+    #[serde(default)]
+    stop_sequence: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    usage: Usage,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
 
 fn assistant_role() -> Role {

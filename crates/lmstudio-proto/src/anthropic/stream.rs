@@ -15,8 +15,9 @@ use super::error::ErrorDetail;
 use super::response::{CacheCreation, MessagesResponse, StopReason};
 use crate::nullable::null_as_default;
 
-anthropic_tagged! {
+tagged_enum! {
     /// One event of a Messages stream, tagged by `type`.
+    #[non_exhaustive]
     pub enum StreamEvent {
         /// The message opens: id, model, input usage, empty content (`"message_start"`).
         MessageStart(MessageStartEvent) = "message_start",
@@ -81,8 +82,9 @@ pub struct BareEvent {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct MessageStartEvent {
-    /// The message so far: id, model, role, usage of the prompt, `content: []`.
-    #[serde(default, deserialize_with = "null_as_default")]
+    /// The message so far: id, model, role, usage of the prompt, `content: []` (here, unlike
+    /// in a whole answer, `content` may be left out).
+    #[serde(default, deserialize_with = "super::response::opening_message")]
     pub message: MessagesResponse,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -131,9 +133,11 @@ pub struct ContentBlockStopEvent {
     pub extra: Map<String, Value>,
 }
 
-anthropic_tagged! {
+tagged_enum! {
     /// A piece of a content block (`delta` of `content_block_delta`), tagged by `type`
-    /// (`citations_delta` and newer kinds are kept in [`Other`](Self::Other)).
+    /// (`citations_delta` and newer kinds are kept in [`Other`](Self::Other); the assembler
+    /// adds a `citations_delta`'s `citation` to its text block).
+    #[non_exhaustive]
     pub enum ContentDelta {
         /// Text to append to a text block (`"text_delta"`).
         TextDelta(TextDelta) = "text_delta",
@@ -147,9 +151,10 @@ anthropic_tagged! {
 }
 
 impl Default for ContentDelta {
-    /// An empty text delta.
+    /// An empty [`Other`](Self::Other), which fits no block and changes none (what a
+    /// `content_block_delta` without a `delta`, or with `null`, holds).
     fn default() -> Self {
-        Self::TextDelta(TextDelta::default())
+        Self::Other(Map::new())
     }
 }
 
@@ -193,7 +198,7 @@ pub struct ThinkingDelta {
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct SignatureDelta {
-    /// The signature (or a piece of it).
+    /// The whole signature (it replaces any the block had).
     #[serde(default)]
     pub signature: String,
     /// Fields this crate does not model.

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod assembler;
+mod assembler_edges;
 mod llama_server;
 mod nulls;
 mod requests;

@@ -4,7 +4,7 @@
 
 use lmstudio_proto::anthropic::{
     CacheControl, CacheControlType, ContentBlock, ImageSource, InputMessage, MessageContent,
-    MessagesRequest, Role, ThinkingConfig, Tool, ToolChoice,
+    MessagesRequest, Role, ThinkingConfig, Tool, ToolChoice, ToolUseBlock,
 };
 use serde_json::{Value, json};
 
@@ -230,12 +230,47 @@ fn message_content_is_a_string_or_blocks() {
             "{err}"
         );
     }
-    // Roles: no `system` role in this API, so it is an unknown one (kept).
-    let message: InputMessage =
-        serde_json::from_value(json!({"role": "system", "content": "x"})).unwrap();
-    assert_eq!(message.role, Role::Other("system".into()));
+    // Roles: `system` carries mid-conversation system instructions (the SDK's
+    // `MessageParam.role`); an unknown role is kept.
+    for (wire, role) in [
+        ("user", Role::User),
+        ("assistant", Role::Assistant),
+        ("system", Role::System),
+        ("developer", Role::Other("developer".into())),
+    ] {
+        let message: InputMessage =
+            serde_json::from_value(json!({"role": wire, "content": "x"})).unwrap();
+        assert_eq!(message.role, role);
+        assert_eq!(
+            serde_json::to_value(&message).unwrap()["role"],
+            Value::from(wire)
+        );
+    }
     assert_eq!(
-        serde_json::to_value(&message).unwrap()["role"],
-        Value::from("system")
+        serde_json::to_value(InputMessage::new(Role::System, "Be brief.")).unwrap(),
+        json!({"role": "system", "content": "Be brief."})
     );
+}
+
+#[test]
+fn a_tool_use_without_input_reads_as_an_empty_object() {
+    for text in [
+        r#"{"type":"tool_use","id":"t","name":"now"}"#,
+        r#"{"type":"tool_use","id":"t","name":"now","input":null}"#,
+        r#"{"id":"t","input":null,"name":"now","type":"tool_use"}"#,
+    ] {
+        let block: ContentBlock = serde_json::from_str(text).unwrap();
+        let call = block.as_tool_use().unwrap();
+        assert_eq!(call.input, json!({}), "{text}");
+        assert_eq!(
+            serde_json::to_value(&block).unwrap(),
+            json!({"type": "tool_use", "id": "t", "name": "now", "input": {}}),
+            "{text}"
+        );
+    }
+    assert_eq!(ToolUseBlock::default().input, json!({}));
+    // Any other input is kept as it came.
+    let block: ContentBlock =
+        serde_json::from_str(r#"{"type":"tool_use","id":"t","name":"n","input":[1]}"#).unwrap();
+    assert_eq!(block.as_tool_use().unwrap().input, json!([1]));
 }

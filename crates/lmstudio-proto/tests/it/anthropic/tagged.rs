@@ -37,23 +37,36 @@ fn type_first_or_last_reads_the_same() {
 }
 
 #[test]
-fn unknown_null_or_missing_types_keep_the_whole_object() {
-    for json in [
-        json!({"type": "thread.note", "n": 1}),
-        json!({"type": null, "n": 1}),
-        json!({"n": 1}),
-        json!({"n": 1, "type": "thread.note"}),
-        json!({}),
+fn unknown_null_non_string_or_missing_types_keep_the_whole_object() {
+    // Raw text, so `type` really comes first where it is written first (`json!` sorts keys):
+    // the one-pass and the buffered reading must agree.
+    for text in [
+        r#"{"type":"thread.note","n":1}"#,
+        r#"{"n":1,"type":"thread.note"}"#,
+        r#"{"type":null,"n":1}"#,
+        r#"{"n":1,"type":null}"#,
+        r#"{"type":7,"n":1}"#,
+        r#"{"n":1,"type":7}"#,
+        r#"{"type":-2.5,"n":1}"#,
+        r#"{"type":true,"n":{"a":[1]}}"#,
+        r#"{"type":["message_stop"],"n":1}"#,
+        r#"{"type":{"name":"ping"},"n":1}"#,
+        r#"{"n":{"type":"ping"},"type":{"name":"ping"}}"#,
+        r#"{"n":1}"#,
+        r#"{}"#,
     ] {
-        let event: StreamEvent = serde_json::from_value(json.clone()).unwrap();
+        let original: Value = serde_json::from_str(text).unwrap();
+        let event: StreamEvent = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("{text}: kept whole, not an error: {e}"));
         let StreamEvent::Other(map) = &event else {
-            panic!("{json}: kept whole")
+            panic!("{text}: kept whole: {event:?}")
         };
-        assert_eq!(&Value::Object(map.clone()), &json);
-        assert_eq!(serde_json::to_value(&event).unwrap(), json);
-        // From text (one pass) as from a value.
-        let from_text: StreamEvent = serde_json::from_str(&json.to_string()).unwrap();
-        assert_eq!(from_text, event);
+        assert_eq!(Value::Object(map.clone()), original, "{text}");
+        assert_eq!(serde_json::to_value(&event).unwrap(), original, "{text}");
+        // From a value (keys sorted) as from the text.
+        let from_value: StreamEvent = serde_json::from_value(original.clone()).unwrap();
+        assert_eq!(from_value, event, "{text}");
+        assert_eq!(event.kind(), original["type"].as_str().unwrap_or(""));
     }
     let block: ContentBlock =
         serde_json::from_str(r#"{"type":"container_upload","file_id":"f"}"#).unwrap();
@@ -61,7 +74,32 @@ fn unknown_null_or_missing_types_keep_the_whole_object() {
 }
 
 #[test]
-fn repeated_keys_a_non_string_type_and_non_objects_are_errors() {
+fn an_unknown_type_is_written_back_first() {
+    for text in [
+        r#"{"a":1,"type":"thread.note","z":2}"#,
+        r#"{"type":"thread.note","a":1,"z":2}"#,
+    ] {
+        let event: StreamEvent = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            serde_json::to_string(&event).unwrap(),
+            r#"{"type":"thread.note","a":1,"z":2}"#
+        );
+    }
+    let delta: ContentDelta =
+        serde_json::from_str(r#"{"citation":{"type":"char_location"},"type":"citations_delta"}"#)
+            .unwrap();
+    assert!(
+        serde_json::to_string(&delta)
+            .unwrap()
+            .starts_with(r#"{"type":"citations_delta","#)
+    );
+    // Without a `type`, the object is written as it is.
+    let event: StreamEvent = serde_json::from_str(r#"{"b":1,"a":2}"#).unwrap();
+    assert_eq!(serde_json::to_string(&event).unwrap(), r#"{"a":2,"b":1}"#);
+}
+
+#[test]
+fn repeated_keys_and_non_objects_are_errors() {
     for text in [
         r#"{"type":"ping","type":"ping"}"#,
         r#"{"type":"message_stop","x":1,"type":"ping"}"#,
@@ -72,8 +110,13 @@ fn repeated_keys_a_non_string_type_and_non_objects_are_errors() {
         let err = serde_json::from_str::<StreamEvent>(text).unwrap_err();
         assert!(err.to_string().contains("duplicate field"), "{text}: {err}");
     }
-    let err = serde_json::from_str::<StreamEvent>(r#"{"type":7}"#).unwrap_err();
-    assert!(err.to_string().contains("invalid type"), "{err}");
+    for text in [
+        r#"{"type":7,"type":7}"#,
+        r#"{"type":null,"n":1,"type":"ping"}"#,
+    ] {
+        let err = serde_json::from_str::<StreamEvent>(text).unwrap_err();
+        assert!(err.to_string().contains("duplicate field"), "{text}: {err}");
+    }
     for text in ["[]", "\"ping\"", "null", "3"] {
         let err = serde_json::from_str::<StreamEvent>(text).unwrap_err();
         assert!(
