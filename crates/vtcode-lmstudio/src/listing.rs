@@ -221,15 +221,24 @@ impl LMStudioClient {
     /// home). Every command it runs passes `--port` with the port of the URL in use (the
     /// scheme's default when the URL names none, as the HTTP client uses): without it `lms`
     /// would start LM Studio when it is not running, which only `[lmstudio] auto_start` may
-    /// do (`lms server start`, see `auto_start`).
+    /// do (`lms server start`, see `auto_start`). For a URL whose host is not loopback (an
+    /// explicit `lms_path` lets `lms` manage such a server) it also passes `--host <host>`,
+    /// else `lms` would talk to 127.0.0.1; `lms` takes no IPv6 host, so such a URL has no
+    /// usable `lms` ([`LmStudioError::Lms`]).
     pub(crate) fn lms(&self) -> Result<Lms, LmStudioError> {
         let mut slot = lock(&self.inner.lms);
         if let Some(lms) = slot.as_ref() {
             return Ok(lms.clone());
         }
-        let lms = Lms::locate(self.inner.settings.lms_path.clone())
+        let endpoint = &self.inner.settings.endpoint;
+        let mut lms = Lms::locate(self.inner.settings.lms_path.clone())
             .map_err(LmStudioError::from_lms)?
-            .with_port(self.inner.settings.endpoint.port());
+            .with_port(endpoint.port());
+        if !endpoint.is_loopback() {
+            lms = lms
+                .with_host(endpoint.host())
+                .map_err(LmStudioError::from_lms)?;
+        }
         *slot = Some(lms.clone());
         Ok(lms)
     }

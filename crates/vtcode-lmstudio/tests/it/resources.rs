@@ -608,3 +608,111 @@ async fn on_0_4_without_lms_a_ttl_is_not_sent_and_the_report_says_so() {
         report.warnings
     );
 }
+
+#[tokio::test]
+async fn on_0_4_a_failing_lms_load_falls_back_to_rest_without_the_ttl() {
+    let emulator = emulator(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Every `lms load` fails (the estimate too, which is only a note).
+    let options = FakeLmsOptions::new()
+        .only_for("load")
+        .stderr_line("Error: LM Studio could not talk to its model loader")
+        .exit_with(1);
+    let mut config = config_with_lms(dir.path(), &emulator.url(), &emulator, options);
+    config.lmstudio.ttl_seconds = Some(600);
+    let report = client(&config, &Recorder::default())
+        .ensure_ready(MODEL)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            report.load,
+            LoadStep::Loaded {
+                method: LoadMethod::Rest,
+                ..
+            }
+        ),
+        "{:?}",
+        report.load
+    );
+    assert!(
+        recorded(dir.path()).contains(&format!("load {MODEL} --yes --ttl 600")),
+        "{:?}",
+        recorded(dir.path())
+    );
+    assert_eq!(emulator.request_count("POST", "/api/v1/models/load"), 1);
+    assert_eq!(emulator.loaded_instances(MODEL).len(), 1);
+    let ttl: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("without the idle TTL of 600 s"))
+        .collect();
+    assert_eq!(ttl.len(), 1, "{:?}", report.warnings);
+    assert!(!ttl[0].contains("  "), "a run of spaces: {:?}", ttl[0]);
+}
+
+#[tokio::test]
+async fn on_0_4_a_timed_out_lms_load_is_a_timeout_not_a_second_load() {
+    let emulator = emulator(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = FakeLmsOptions::new().only_for("load").hang();
+    let mut config = config_with_lms(dir.path(), &emulator.url(), &emulator, options);
+    config.lmstudio.ttl_seconds = Some(600);
+    config.lmstudio.load_timeout_ms = 500;
+    let err = builder_for(&config, &Recorder::default())
+        .lms_info_timeout(Duration::ZERO)
+        .build()
+        .unwrap()
+        .ensure_ready(MODEL)
+        .await
+        .unwrap_err();
+    // LM Studio may still be loading what `lms` asked for: a REST load now could make a
+    // second instance.
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(emulator.request_count("POST", "/api/v1/models/load"), 0);
+}
+
+#[tokio::test]
+async fn the_ttl_warning_has_no_runs_of_spaces() {
+    let emulator = emulator(false).await;
+    let mut config = config_for(&emulator.url()); // no lms
+    config.lmstudio.ttl_seconds = Some(600);
+    let report = client(&config, &Recorder::default())
+        .ensure_ready(MODEL)
+        .await
+        .unwrap();
+    assert!(!report.warnings.is_empty());
+    for warning in &report.warnings {
+        assert!(!warning.contains("  "), "a run of spaces: {warning:?}");
+    }
+}
+
+#[tokio::test]
+async fn lms_for_a_server_on_another_machine_is_given_its_host() {
+    // TEST-NET-1: nothing answers there; only the command line matters.
+    let url = "http://192.0.2.1:41343";
+    support::fresh(url);
+    let dir = tempfile::tempdir().unwrap();
+    let calls = dir.path().join("args.txt");
+    let lms = fake_lms(
+        dir.path(),
+        url,
+        &FakeLmsOptions::new().record_args_to(&calls),
+    );
+    let mut config = config_for(url);
+    config.lmstudio.lms_path = Some(lms);
+    let client = client(&config, &Recorder::default());
+    // The fake, like `lms`, finds nothing at 192.0.2.1:41343 and exits 1.
+    assert!(client.estimate_load(MODEL).await.is_err());
+    let calls = lmstudio_testkit::recorded_calls(&calls).unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(
+        calls[0].ends_with(&[
+            "--host".to_owned(),
+            "192.0.2.1".to_owned(),
+            "--port".to_owned(),
+            "41343".to_owned()
+        ]),
+        "{calls:?}"
+    );
+}

@@ -124,15 +124,19 @@ async fn lms_saying_success_while_nothing_answers_times_out_waiting_for_the_gree
 async fn a_hanging_lms_is_stopped_at_the_start_timeout() {
     let down = Down::new(
         |_| StartAnswer::Nothing,
-        FakeLmsOptions::new().only_for("server").hang(),
+        FakeLmsOptions::new()
+            .only_for("server")
+            .stderr_line("Waking up LM Studio service...")
+            .hang(),
     );
     let err = readiness_error(&down, 300).await;
     assert!(err.is_timeout(), "{err:?}");
     let messages = chain(&err);
+    // What `lms` printed before it was stopped is kept.
     assert!(
-        messages
-            .iter()
-            .any(|m| m.contains("lms server start --port") && m.contains("timed out")),
+        messages.iter().any(|m| m.contains("lms server start --port")
+            && m.contains("timed out")
+            && m.contains("Waking up LM Studio service...")),
         "{messages:#?}"
     );
 }
