@@ -314,7 +314,7 @@ async fn a_model_that_fits_gives_the_estimate_and_no_warning() {
 }
 
 #[tokio::test]
-async fn a_background_preload_is_estimated_before_the_report_returns() {
+async fn a_background_preload_estimates_in_its_task_and_reports_the_event() {
     let emulator = emulator(false).await;
     let dir = tempfile::tempdir().unwrap();
     let options = FakeLmsOptions::new().estimate(FakeEstimate::will_fail());
@@ -326,10 +326,106 @@ async fn a_background_preload_is_estimated_before_the_report_returns() {
         .await
         .unwrap();
     assert_eq!(report.load, LoadStep::Background);
-    assert_eq!(memory_warnings(&report).len(), 1, "{:?}", report.warnings);
+    // The report is returned before the background task estimates: it cannot carry it.
+    assert_eq!(report.memory_estimate, None);
+    assert!(memory_warnings(&report).is_empty(), "{:?}", report.warnings);
     recorder
         .until(|e| matches!(e, ProgressEvent::LoadFinished { .. }))
         .await;
+    let events = recorder.events();
+    let at = |wanted: fn(&ProgressEvent) -> bool| events.iter().position(wanted).unwrap();
+    assert!(
+        at(|e| matches!(e, ProgressEvent::MemoryEstimate { .. }))
+            < at(|e| matches!(e, ProgressEvent::LoadStarted { .. })),
+        "{events:?}"
+    );
+    assert!(estimates(&recorder)[0].will_fail());
+}
+
+/// Polls the fake's record until a `load --estimate-only` call is in it (bounded).
+async fn estimate_calls_once_started(dir: &Path) -> usize {
+    for _ in 0..3000 {
+        let count = estimate_calls(dir);
+        if count > 0 {
+            return count;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no estimate was started: {:?}", recorded(dir));
+}
+
+fn estimate_calls(dir: &Path) -> usize {
+    recorded(dir)
+        .iter()
+        .filter(|c| c.starts_with("load") && c.contains("--estimate-only"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_background_preload_returns_at_once_even_when_the_estimate_hangs() {
+    let emulator = emulator(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    // `lms load` (only the estimate here: 0.4 without a TTL loads over REST) never finishes,
+    // and the info limit is far away.
+    let options = FakeLmsOptions::new().only_for("load").hang();
+    let mut config = config_with_lms(dir.path(), &emulator.url(), &emulator, options);
+    config.lmstudio.preload = PreloadMode::Background;
+    let recorder = Recorder::default();
+    let client = builder_for(&config, &recorder)
+        .lms_info_timeout(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    // Generous: a hang becomes a failure, not a stuck test.
+    let report = tokio::time::timeout(Duration::from_secs(60), client.ensure_ready(MODEL))
+        .await
+        .expect("ensure_ready waited for the estimate")
+        .unwrap();
+    assert_eq!(report.load, LoadStep::Background);
+    assert_eq!(report.memory_estimate, None);
+    // The background task runs the estimate, which is still held: nothing is loaded yet.
+    assert_eq!(estimate_calls_once_started(dir.path()).await, 1);
+    assert!(emulator.loaded_instances(MODEL).is_empty());
+    assert!(estimates(&recorder).is_empty());
+
+    // A second call while that load is pending does not estimate again: its own background
+    // load goes ahead and loads the model.
+    let again = tokio::time::timeout(Duration::from_secs(60), client.ensure_ready(MODEL))
+        .await
+        .expect("the second ensure_ready waited")
+        .unwrap();
+    assert_eq!(again.load, LoadStep::Background);
+    recorder
+        .until(|e| matches!(e, ProgressEvent::LoadFinished { .. }))
+        .await;
+    assert_eq!(emulator.loaded_instances(MODEL).len(), 1);
+    assert_eq!(estimate_calls(dir.path()), 1, "{:?}", recorded(dir.path()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_concurrent_readiness_checks_run_one_estimate() {
+    let emulator = emulator(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The estimate hangs until the info limit (5 s by default): every caller arrives while it
+    // runs.
+    let options = FakeLmsOptions::new().only_for("load").hang();
+    let config = config_with_lms(dir.path(), &emulator.url(), &emulator, options);
+    assert_eq!(config.lmstudio.preload, PreloadMode::Wait);
+    let config = std::sync::Arc::new(config);
+    let calls: Vec<_> = (0..16)
+        .map(|_| {
+            let config = config.clone();
+            tokio::spawn(
+                async move { vtcode_lmstudio::ensure_oss_ready_with_report(&config).await },
+            )
+        })
+        .collect();
+    for call in calls {
+        let report = call.await.unwrap().unwrap();
+        assert!(matches!(report.load, LoadStep::Loaded { .. } | LoadStep::AlreadyLoaded { .. }));
+    }
+    assert_eq!(estimate_calls(dir.path()), 1, "{:?}", recorded(dir.path()));
+    assert_eq!(emulator.loaded_instances(MODEL).len(), 1);
+    vtcode_lmstudio::forget_server(&emulator.url());
 }
 
 #[tokio::test]
