@@ -42,7 +42,7 @@ pub use lms::{DEFAULT_TIMEOUT, GetOptions, GetOutcome, Lms, LoadOptions};
 pub use progress::{DownloadProgress, format_bytes, parse_progress_line};
 pub use server_config::{
     MAX_SERVER_CONFIG_BYTES, SERVER_CONFIG_FILE, ServerConfig, ServerConfigError,
-    read_server_config, read_user_server_config,
+    read_server_config, read_user_server_config, user_lmstudio_home,
 };
 pub use server_start::ServerStartOptions;
 // Public for the fuzz targets (`fuzz/fuzz_targets/lms_progress.rs`) as well as callers.

@@ -69,11 +69,7 @@ impl LMStudioClient {
             return None;
         }
         let options = self.estimate_options();
-        let flight_key = format!(
-            "{}\0{:?}",
-            key.to_ascii_lowercase(),
-            options.context_length
-        );
+        let flight_key = format!("{}\0{:?}", key.to_ascii_lowercase(), options.context_length);
         let client = self.clone();
         let key = key.to_owned();
         self.engine()

@@ -219,12 +219,26 @@ async fn a_host_goes_with_the_port_on_every_client_command() {
     lms.ls().await.unwrap();
     assert_eq!(
         fake.recorded_args().unwrap(),
-        ["ls", "--json", "--host", "gpu-box.example", "--port", "41343"]
+        [
+            "ls",
+            "--json",
+            "--host",
+            "gpu-box.example",
+            "--port",
+            "41343"
+        ]
     );
     lms.unload("a/b").await.unwrap();
     assert_eq!(
         fake.recorded_args().unwrap(),
-        ["unload", "a/b", "--host", "gpu-box.example", "--port", "41343"]
+        [
+            "unload",
+            "a/b",
+            "--host",
+            "gpu-box.example",
+            "--port",
+            "41343"
+        ]
     );
     // Never on `server status` or `server start`, which are about this machine.
     lms.server_start(&ServerStartOptions::new(41343))
@@ -241,10 +255,23 @@ async fn a_host_lms_cannot_take_is_refused() {
     // `lms` refuses a host with a scheme or a colon (so any IPv6 address), and one that looks
     // like an option would be read as one.
     let fake = recording("[]");
-    for host in ["http://gpu-box", "gpu-box:1234", "2001:db8::1", "--port", "", "a b"] {
+    for host in [
+        "http://gpu-box",
+        "gpu-box:1234",
+        "2001:db8::1",
+        "--port",
+        "",
+        "a b",
+    ] {
         let err = fake.lms.clone().with_host(host).unwrap_err();
         assert!(
-            matches!(err, LmsError::InvalidOption { option: "--host", .. }),
+            matches!(
+                err,
+                LmsError::InvalidOption {
+                    option: "--host",
+                    ..
+                }
+            ),
             "{host}: {err:?}"
         );
     }

@@ -421,7 +421,10 @@ async fn sixteen_concurrent_readiness_checks_run_one_estimate() {
         .collect();
     for call in calls {
         let report = call.await.unwrap().unwrap();
-        assert!(matches!(report.load, LoadStep::Loaded { .. } | LoadStep::AlreadyLoaded { .. }));
+        assert!(matches!(
+            report.load,
+            LoadStep::Loaded { .. } | LoadStep::AlreadyLoaded { .. }
+        ));
     }
     assert_eq!(estimate_calls(dir.path()), 1, "{:?}", recorded(dir.path()));
     assert_eq!(emulator.loaded_instances(MODEL).len(), 1);
@@ -471,12 +474,14 @@ async fn a_hanging_estimate_is_stopped_at_the_info_limit() {
     let options = FakeLmsOptions::new().only_for("load").hang();
     let config = config_with_lms(dir.path(), &emulator.url(), &emulator, options);
     let recorder = Recorder::default();
-    let report = builder_for(&config, &recorder)
+    let client = builder_for(&config, &recorder)
         .lms_info_timeout(Duration::from_millis(300))
         .build()
-        .unwrap()
-        .ensure_ready(MODEL)
+        .unwrap();
+    // Generous, and only there to turn a missing limit (a hang) into a failure.
+    let report = tokio::time::timeout(Duration::from_secs(60), client.ensure_ready(MODEL))
         .await
+        .expect("the estimate was not stopped at the info limit")
         .unwrap();
     assert_eq!(report.memory_estimate, None);
     assert!(
