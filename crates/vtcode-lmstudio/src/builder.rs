@@ -182,7 +182,8 @@ impl LMStudioClientBuilder {
     }
 
     /// How long the readiness flow waits for the `lms` commands it runs only to inform:
-    /// `lms load --estimate-only` before a load (a warning when the model will not fit),
+    /// `lms load --estimate-only` before a load (a warning when the model will not fit; with
+    /// a background preload it runs in the background task, so the flow does not wait),
     /// and `lms ps` for the TTL and LM Link device of the instance it loaded. Default
     /// [`DEFAULT_LMS_INFO_TIMEOUT`](crate::DEFAULT_LMS_INFO_TIMEOUT) (5 s); zero skips them.
     /// They never fail the flow: past the limit `lms` is stopped and the flow goes on.
