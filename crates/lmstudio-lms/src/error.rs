@@ -84,12 +84,18 @@ pub enum LmsError {
     },
 
     /// The command did not finish in time; it was killed and reaped.
-    #[error("`{command}` timed out after {limit:?} (the process was stopped)")]
+    #[error(
+        "`{command}` timed out after {limit:?} (the process was stopped); stderr: {}",
+        tail_or_none(stderr_tail)
+    )]
     Timeout {
         /// The command line.
         command: String,
         /// The limit that was exceeded.
         limit: Duration,
+        /// The last lines the command wrote to stderr before it was stopped (ANSI escapes
+        /// removed, bounded): often why it hung, e.g. `lms server start` waking LM Studio.
+        stderr_tail: String,
     },
 
     /// The command printed something that is not the JSON expected.
@@ -183,6 +189,24 @@ mod tests {
             stderr_tail: String::new(),
         };
         assert!(empty.to_string().contains("(nothing)"));
+    }
+
+    #[test]
+    fn timeout_message_has_the_limit_and_tail() {
+        let err = LmsError::Timeout {
+            command: "lms server start --port 1234".into(),
+            limit: Duration::from_secs(90),
+            stderr_tail: "Waking up LM Studio service...".into(),
+        };
+        let text = err.to_string();
+        assert!(text.contains("timed out after 90s"), "{text}");
+        assert!(text.contains("Waking up LM Studio service..."), "{text}");
+        let quiet = LmsError::Timeout {
+            command: "lms ps --json".into(),
+            limit: Duration::from_secs(5),
+            stderr_tail: String::new(),
+        };
+        assert!(quiet.to_string().contains("(nothing)"));
     }
 
     #[test]

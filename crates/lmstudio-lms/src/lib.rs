@@ -9,6 +9,7 @@
 //!   `server start`. With
 //!   [`Lms::with_port`], every command that connects to LM Studio passes `--port`, so `lms`
 //!   never starts LM Studio behind the caller's back; only [`Lms::server_start`] may.
+//!   [`Lms::with_host`] adds `--host` for an LM Studio on another machine.
 //! - Processes run without a shell, with stdin null and both pipes drained concurrently with
 //!   bounded memory. Every command future is cancel-safe: dropping it kills and reaps `lms`.
 //! - [`parse_progress_line`] for `lms get`'s progress bar, [`format_bytes`] for sizes as `lms`
@@ -42,7 +43,7 @@ pub use lms::{DEFAULT_TIMEOUT, GetOptions, GetOutcome, Lms, LoadOptions};
 pub use progress::{DownloadProgress, format_bytes, parse_progress_line};
 pub use server_config::{
     MAX_SERVER_CONFIG_BYTES, SERVER_CONFIG_FILE, ServerConfig, ServerConfigError,
-    read_server_config, read_user_server_config,
+    read_server_config, read_user_server_config, user_lmstudio_home,
 };
 pub use server_start::ServerStartOptions;
 // Public for the fuzz targets (`fuzz/fuzz_targets/lms_progress.rs`) as well as callers.

@@ -105,7 +105,8 @@ impl LoadOptions {
 /// ([`DEFAULT_TIMEOUT`], see [`Lms::with_timeout`]).
 ///
 /// With a port set ([`Lms::with_port`]), every command that connects to LM Studio as a client
-/// (`get`, `ls`, `ps`, `load`, `unload`, and any added later) gets `--port N`. That matters:
+/// (`get`, `ls`, `ps`, `load`, `unload`, and any added later) gets `--port N` (and, with
+/// [`Lms::with_host`], `--host H` for a server on another machine). That matters:
 /// without `--port`, `lms` looks for LM Studio on its last used port and *starts* it when it
 /// is not running; with `--port N` it only checks `http://127.0.0.1:N/lmstudio-greeting` and
 /// exits 1 ("The server does not appear to be running…") when nothing answers. `server status`
@@ -125,6 +126,7 @@ pub struct Lms {
     location: LmsLocation,
     timeout: Duration,
     port: Option<u16>,
+    host: Option<String>,
 }
 
 impl Lms {
@@ -134,6 +136,7 @@ impl Lms {
             location,
             timeout: DEFAULT_TIMEOUT,
             port: None,
+            host: None,
         }
     }
 
@@ -183,9 +186,48 @@ impl Lms {
         self
     }
 
-    /// The arguments of a client command: `args`, then `--port N` when a port is set.
+    /// The host every client command passes as `--host` (see [`Lms::with_host`]); `None`
+    /// (the default) passes none: `lms` talks to 127.0.0.1.
+    pub fn host(&self) -> Option<&str> {
+        self.host.as_deref()
+    }
+
+    /// Makes every client command pass `--host <host>`: `lms` then talks to LM Studio on
+    /// that machine (on the port of [`Lms::with_port`], else 1234) instead of 127.0.0.1, as a
+    /// remote client (LM Studio then refuses it privileged features such as `lms push`).
+    /// For a server that is not on this machine; `server status` and `server start` never
+    /// get it (they are about this machine's LM Studio).
+    ///
+    /// `lms` refuses a host with a scheme or a colon, so an IPv6 address cannot be given;
+    /// that, a blank host, whitespace or a leading `-` is [`LmsError::InvalidOption`].
+    pub fn with_host(mut self, host: &str) -> Result<Lms, LmsError> {
+        let reason = if host.is_empty() {
+            Some("the host is empty")
+        } else if host.contains("://") {
+            Some("lms takes a host without a scheme")
+        } else if host.contains(':') {
+            Some("lms refuses a host with a colon (a port or an IPv6 address)")
+        } else if host.starts_with('-') {
+            Some("a host starting with '-' would be read as an option")
+        } else if host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            Some("the host contains whitespace or control characters")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(invalid_option("--host", host.to_owned(), reason));
+        }
+        self.host = Some(host.to_owned());
+        Ok(self)
+    }
+
+    /// The arguments of a client command: `args`, then `--host H` when a host is set, then
+    /// `--port N` when a port is set.
     pub(crate) fn client_args(&self, args: Vec<String>) -> Vec<String> {
         let mut args = args;
+        if let Some(host) = &self.host {
+            args.extend(["--host".to_owned(), host.clone()]);
+        }
         if let Some(port) = self.port {
             args.extend(["--port".to_owned(), port.to_string()]);
         }

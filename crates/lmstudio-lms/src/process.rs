@@ -225,9 +225,13 @@ async fn drive(
             },
             () = sleep_until(wake) => {
                 if status.is_none() {
+                    // What `lms` printed so far says why it hangs ("Waking up LM Studio
+                    // service...", an update in progress): keep it, a partial last line too.
+                    err_lines.finish(&mut |line| tail.push(line));
                     return Err(LmsError::Timeout {
                         command: command.to_owned(),
                         limit: spec.timeout.unwrap_or_default(),
+                        stderr_tail: tail.joined(),
                     });
                 }
                 // The child exited but something (a grandchild) still holds a pipe open.

@@ -80,12 +80,17 @@ impl std::error::Error for ServerConfigError {
     }
 }
 
-/// Reads the server settings of this user's LM Studio: its home found the way `lms` finds it
-/// (the home pointer, then `~/.cache/lm-studio`, then `~/.lmstudio`).
-pub fn read_user_server_config() -> Result<ServerConfig, ServerConfigError> {
+/// This user's LM Studio home, found the way `lms` finds it (the home pointer, then
+/// `~/.cache/lm-studio`, then `~/.lmstudio`; see [`crate::lmstudio_home`]). Reads at most the
+/// small home pointer file.
+pub fn user_lmstudio_home() -> Result<PathBuf, ServerConfigError> {
     let home_dir = home::home_dir().ok_or(ServerConfigError::NoHomeDir)?;
-    let (lmstudio_home, _) = crate::discovery::lmstudio_home(&home_dir);
-    read_server_config(&lmstudio_home)
+    Ok(crate::discovery::lmstudio_home(&home_dir).0)
+}
+
+/// Reads the server settings of this user's LM Studio, in [`user_lmstudio_home`].
+pub fn read_user_server_config() -> Result<ServerConfig, ServerConfigError> {
+    read_server_config(&user_lmstudio_home()?)
 }
 
 /// Reads `<lmstudio_home>/.internal/http-server-config.json`.

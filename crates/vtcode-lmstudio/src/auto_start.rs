@@ -1,5 +1,6 @@
-//! `[lmstudio] auto_start`: start a local LM Studio server that refuses connections, once per
-//! process and port however many callers ask, then let the readiness flow go on.
+//! `[lmstudio] auto_start`: start a local LM Studio server that refuses connections, one
+//! start at a time per port in the process however many callers ask, then let the readiness
+//! flow go on.
 //!
 //! It applies only when all of these hold (else the refusal is returned as it is):
 //! - `auto_start` is on (default off: nothing here ever runs otherwise);
@@ -7,26 +8,42 @@
 //!   (`Settings::auto_start_port`);
 //! - the connection was *refused* (nothing listens): not a connect timeout, not an HTTP error.
 //!
+//! First LM Studio's record of its server (`<home>/.internal/http-server-config.json`, in
+//! the LM Studio home of the client's settings) is read. When it names another port (or
+//! address) and LM Studio answers there, nothing is started
+//! ([`ServerStartError::ServesElsewhere`]): LM Studio has one HTTP server, and
+//! `lms server start --port N` would move it away from whoever uses it.
+//!
 //! The start runs `lms server start --port <port of the URL>`, with `--bind` and `--cors` as
-//! LM Studio recorded them in `<home>/.internal/http-server-config.json` (without them `lms`
-//! would reset the bind address to 127.0.0.1 and turn CORS off), then polls
-//! `GET /lmstudio-greeting` until `start_timeout_ms` runs out. Concurrent callers share one
-//! start through a process-wide single flight keyed by port (so `localhost:N` and
-//! `127.0.0.1:N`, or clients with different tokens, still start it once); a start that finds
-//! the server already answering runs nothing. A failure is the seed's "not responding" error
-//! with the [`ServerStartError`] (and what `lms` printed) as its source. A later call after a
-//! failed start may try again: the cause (LM Studio waking slowly, a busy port) may be gone.
+//! LM Studio recorded them (without them `lms` would reset the bind address to 127.0.0.1 and
+//! turn CORS off). A URL on a loopback address other than 127.0.0.1 (`[::1]`, `127.0.0.2`)
+//! gets `--bind <that address>`, unless the recorded bind is a wildcard that covers it
+//! (`0.0.0.0` for IPv4 addresses, `::` for both): the server must listen where the client
+//! connects. Then it polls `GET /lmstudio-greeting` until `start_timeout_ms` runs out.
+//!
+//! Concurrent callers share one start through a process-wide single flight keyed by port (so
+//! `localhost:N` and `127.0.0.1:N`, or clients with different tokens, still share it). The
+//! start runs with the settings of the client that began it (its `lms`, its LM Studio home,
+//! its `start_timeout_ms`); every caller waits with its own limit (one whose limit ends first
+//! gives up then and leaves the start running for the others; one with a later limit keeps
+//! checking the greeting after the start gave up), and a failure is the seed's "not
+//! responding" error for the caller's own URL, with the [`ServerStartError`] (and what `lms`
+//! printed) as its source. A start that finds the server already answering runs nothing.
+//! This dedupes concurrent callers only: once a start has ended, a later call (after a failed
+//! start, or after the server went away again) starts anew.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use lmstudio_lms::{Lms, LmsError, ServerConfig, ServerStartOptions};
-use lmstudio_transport::Error as TransportError;
+use lmstudio_transport::{Client as HttpClient, Endpoint, Error as TransportError};
 
 use crate::catalog::ModelCatalog;
 use crate::client::LMStudioClient;
 use crate::error::{ErrorSource, LmStudioError, ServerStartError};
+use crate::listing::greets_as_lmstudio;
 use crate::progress::{ProgressEvent, ProgressReporter};
 use crate::single_flight::{FlightProgress, SingleFlight};
 
@@ -44,7 +61,8 @@ pub struct ServerStartStep {
     /// The port the server was started on.
     pub port: u16,
     /// From running `lms server start` until the server answered (the same for every caller
-    /// that waited for this start).
+    /// that waited for this start, unless the server answered only after the start gave up
+    /// and a caller with a later limit saw it: then that caller's own wait).
     pub elapsed: Duration,
 }
 
@@ -57,8 +75,9 @@ enum Started {
     AlreadyUp,
 }
 
-/// One start per port at a time, in the whole process.
-static STARTS: LazyLock<SingleFlight<Started, LmStudioError>> =
+/// One start per port at a time, in the whole process. The value is the start's own
+/// outcome: every caller turns a failure into its own error (its URL, its limit).
+static STARTS: LazyLock<SingleFlight<Result<Started, ServerStartError>, LmStudioError>> =
     LazyLock::new(SingleFlight::default);
 
 impl LMStudioClient {
@@ -95,7 +114,8 @@ impl LMStudioClient {
         }
     }
 
-    /// Starts the server for all concurrent callers at once (see the module docs).
+    /// Starts the server for all concurrent callers at once, waiting with this client's own
+    /// limit (see the module docs).
     async fn start_server(
         &self,
         refused: LmStudioError,
@@ -104,37 +124,99 @@ impl LMStudioClient {
         let Some(port) = self.may_auto_start(&refused) else {
             return Err(refused);
         };
+        let limit = self.inner.settings.start_timeout;
+        let began = Instant::now();
+        // A limit too far ahead to represent is no limit.
+        let deadline = began.checked_add(limit);
         let client = self.clone();
-        STARTS
-            .run(&port.to_string(), reporter, move |progress| async move {
-                client.run_start(port, refused, progress).await
-            })
-            .await
+        let key = port.to_string();
+        // Set when this call's work is the one that runs (the closure is called only then).
+        let started_here = Arc::new(AtomicBool::new(false));
+        let flight = STARTS.run(&key, reporter, {
+            let started_here = started_here.clone();
+            move |progress| {
+                started_here.store(true, Ordering::SeqCst);
+                async move { Ok(client.run_start(port, progress).await) }
+            }
+        });
+        let mut flight = std::pin::pin!(flight);
+        let outcome = match deadline {
+            Some(at) => {
+                match tokio::time::timeout_at(tokio::time::Instant::from_std(at), flight.as_mut())
+                    .await
+                {
+                    Ok(outcome) => outcome,
+                    // Our own start is bounded by this same limit: its own error says more.
+                    Err(_) if started_here.load(Ordering::SeqCst) => flight.await,
+                    // Past this caller's limit it stops waiting; the start goes on for the
+                    // others.
+                    Err(_) => Ok(Err(ServerStartError::TimedOut {
+                        port,
+                        limit,
+                        source: None,
+                    })),
+                }
+            }
+            None => flight.await,
+        };
+        match outcome? {
+            Ok(started) => Ok(started),
+            // The start stopped at the limit of the client that began it; this caller's may
+            // be later, and LM Studio may still be waking up.
+            Err(ServerStartError::TimedOut { source, .. }) => {
+                match self.wait_for_greeting(deadline).await {
+                    Ok(()) => {
+                        let elapsed = began.elapsed();
+                        reporter.report(&ProgressEvent::ServerStarted { port, elapsed });
+                        Ok(Started::Ran(ServerStartStep { port, elapsed }))
+                    }
+                    Err(last) => Err(not_responding(
+                        &refused,
+                        ServerStartError::TimedOut {
+                            port,
+                            limit,
+                            source: source.or(last),
+                        },
+                    )),
+                }
+            }
+            Err(start) => Err(not_responding(&refused, start)),
+        }
     }
 
-    /// The work of one start flight.
+    /// The work of one start flight, with this (the first) caller's settings.
     async fn run_start(
         &self,
         port: u16,
-        refused: LmStudioError,
         progress: FlightProgress,
-    ) -> Result<Started, LmStudioError> {
+    ) -> Result<Started, ServerStartError> {
         // A caller refused a moment before another start brought the server up starts nothing.
         if self.greets(PROBE_LIMIT).await.is_ok() {
             return Ok(Started::AlreadyUp);
         }
-        let fail = |start: ServerStartError| not_responding(&refused, start);
+        let record = self.server_record();
+        if let Some(record) = &record
+            && let Some(elsewhere) = self.serving_elsewhere(port, record).await
+        {
+            tracing::warn!(
+                port,
+                serving_port = record.port,
+                "LM Studio serves elsewhere; not starting (lms server start would move it)"
+            );
+            return Err(elsewhere);
+        }
         let lms = match self.lms() {
             Ok(lms) => lms,
             Err(err) => {
                 tracing::warn!(error = %err, port, "auto_start is on, but lms is not usable");
-                return Err(fail(ServerStartError::NoLms {
+                return Err(ServerStartError::NoLms {
                     port,
                     source: Arc::new(err),
-                }));
+                });
             }
         };
-        let options = start_options(port, self.server_record());
+        let url_ip = self.inner.settings.endpoint.host().parse::<IpAddr>().ok();
+        let options = start_options(url_ip, port, record.as_ref());
         let limit = self.inner.settings.start_timeout;
         progress.report(&ProgressEvent::StartingServer { port });
         tracing::info!(
@@ -146,23 +228,58 @@ impl LMStudioClient {
         // A limit too far ahead to represent is no limit.
         let deadline = started.checked_add(limit);
         if let Err(err) = lms.clone().with_timeout(limit).server_start(&options).await {
-            // `lms` may give up checking just before the server answers: look once more.
+            // `lms` may give up checking just before the server answers (or cannot check an
+            // IPv6 bind address at all): look once more.
             if err.is_timeout() || self.greets(PROBE_LIMIT).await.is_err() {
-                return Err(fail(lms_failure(&lms, port, limit, err)));
+                return Err(lms_failure(&lms, port, limit, err));
             }
             tracing::debug!(error = %err, "lms server start failed, but the server answers");
         }
         if let Err(last) = self.wait_for_greeting(deadline).await {
-            return Err(fail(ServerStartError::TimedOut {
+            return Err(ServerStartError::TimedOut {
                 port,
                 limit,
                 source: last,
-            }));
+            });
         }
         let elapsed = started.elapsed();
         progress.report(&ProgressEvent::ServerStarted { port, elapsed });
         tracing::info!(port, ?elapsed, "LM Studio's server started");
         Ok(Started::Ran(ServerStartStep { port, elapsed }))
+    }
+
+    /// [`ServerStartError::ServesElsewhere`] when `record` puts LM Studio's server somewhere
+    /// the URL does not reach and LM Studio answers there (one greeting, without the token,
+    /// as `lms server status` checks it).
+    async fn serving_elsewhere(
+        &self,
+        port: u16,
+        record: &ServerConfig,
+    ) -> Option<ServerStartError> {
+        let address = connect_address(record);
+        let host = self.inner.settings.endpoint.host();
+        let same_place = record.port == port
+            && (host.parse::<IpAddr>().ok() == Some(address)
+                || (host == "localhost" && is_plain_loopback(address)));
+        if same_place {
+            return None;
+        }
+        let root = format!("http://{}", SocketAddr::new(address, record.port));
+        let probe = Endpoint::parse(&root).ok().and_then(|endpoint| {
+            HttpClient::builder(endpoint)
+                .limits(self.inner.settings.limits)
+                .build()
+                .ok()
+        })?;
+        match greets_as_lmstudio(&probe, Some(PROBE_LIMIT)).await {
+            Ok(true) => Some(ServerStartError::ServesElsewhere {
+                port,
+                serving_port: record.port,
+                serving_address: address,
+                record: record.path.clone(),
+            }),
+            Ok(false) | Err(_) => None,
+        }
     }
 
     /// Polls the greeting until it answers or `deadline` passes: checks bounded by
@@ -190,37 +307,22 @@ impl LMStudioClient {
         }
     }
 
-    /// One `GET /lmstudio-greeting` within `limit` (connect, headers and body): `Ok` when LM
-    /// Studio answers (`{"lmstudio":true}`, or 401/403: only its auth guards the route).
+    /// One greeting of this client's server within `limit`: `Ok` when LM Studio answers;
+    /// otherwise the transport error, if there was one.
     async fn greets(&self, limit: Duration) -> Result<(), Option<ErrorSource>> {
-        let response = self
-            .http()
-            .get("/lmstudio-greeting")
-            .connect_timeout(limit)
-            .response_headers_timeout(limit)
-            .deadline(limit)
-            .send_raw()
-            .await
-            .map_err(|e| Some(Arc::new(e) as ErrorSource))?;
-        let lmstudio = serde_json::from_slice::<serde_json::Value>(&response.body)
-            .ok()
-            .and_then(|v| v.get("lmstudio").and_then(serde_json::Value::as_bool))
-            == Some(true);
-        if matches!(response.status.as_u16(), 401 | 403) || (response.status == 200 && lmstudio) {
-            Ok(())
-        } else {
-            Err(None)
+        match greets_as_lmstudio(self.http(), Some(limit)).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(None),
+            Err(err) => Err(Some(Arc::new(err) as ErrorSource)),
         }
     }
 
-    /// LM Studio's record of its server (bind address, CORS), from the configured home or
-    /// the one `lms` would find. Missing or unusable: `None`, with a debug line.
+    /// LM Studio's record of its server (port, bind address, CORS), from the LM Studio home
+    /// of the settings. Missing or unusable: `None`, with a debug line.
     fn server_record(&self) -> Option<ServerConfig> {
-        let record = match &self.inner.settings.lmstudio_home {
-            Some(home) => lmstudio_lms::read_server_config(home),
-            None => lmstudio_lms::read_user_server_config(),
-        };
-        record
+        self.inner
+            .settings
+            .server_record()
             .inspect_err(|err| {
                 tracing::debug!(error = %err, "no LM Studio server record; starting with lms's defaults");
             })
@@ -228,25 +330,73 @@ impl LMStudioClient {
     }
 }
 
-/// `--port` from the URL (never from the record: the URL is what the client talks to); bind
-/// and CORS as recorded. A recorded bind address that is not an IP address is not passed.
-fn start_options(port: u16, record: Option<ServerConfig>) -> ServerStartOptions {
-    let Some(record) = record else {
-        return ServerStartOptions::new(port);
-    };
-    let bind = record
+/// Where to greet the server LM Studio recorded: its bind address, or loopback for a
+/// wildcard (`0.0.0.0`: 127.0.0.1; `::`: ::1), no bind, or one that is not an IP address.
+fn connect_address(record: &ServerConfig) -> IpAddr {
+    match record
         .bind
         .as_deref()
-        .and_then(|bind| match bind.parse::<IpAddr>() {
+        .and_then(|b| b.parse::<IpAddr>().ok())
+    {
+        Some(IpAddr::V6(ip)) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        Some(ip) if !ip.is_unspecified() => ip,
+        _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    }
+}
+
+/// 127.0.0.1 or ::1: what `localhost` resolves to.
+fn is_plain_loopback(ip: IpAddr) -> bool {
+    ip == IpAddr::V4(Ipv4Addr::LOCALHOST) || ip == IpAddr::V6(Ipv6Addr::LOCALHOST)
+}
+
+/// `--port` from the URL (never from the record: the URL is what the client talks to); bind
+/// and CORS as recorded, except that a URL on a loopback address other than 127.0.0.1 binds
+/// that address unless the recorded bind covers it. A recorded bind address that is not an
+/// IP address is not passed.
+fn start_options(
+    url_ip: Option<IpAddr>,
+    port: u16,
+    record: Option<&ServerConfig>,
+) -> ServerStartOptions {
+    let recorded = record.and_then(|record| {
+        let bind = record.bind.as_deref()?;
+        match bind.parse::<IpAddr>() {
             Ok(ip) => Some(ip),
             Err(_) => {
-                tracing::warn!(bind, path = %record.path.display(), "LM Studio's recorded bind address is not an IP address; starting without --bind");
+                tracing::warn!(bind, path = %record.path.display(), "LM Studio's recorded bind address is not an IP address; starting without it");
                 None
             }
-        });
+        }
+    });
+    let other_loopback = url_ip.filter(|ip| ip.is_loopback() && !is_default_bind(*ip));
+    let bind = match (other_loopback, recorded) {
+        (Some(url_ip), Some(recorded)) if covers(recorded, url_ip) => Some(recorded),
+        (Some(url_ip), recorded) => {
+            if let Some(recorded) = recorded {
+                tracing::warn!(
+                    %recorded,
+                    %url_ip,
+                    "LM Studio's recorded bind address does not reach the URL's; binding the URL's"
+                );
+            }
+            Some(url_ip)
+        }
+        (None, recorded) => recorded,
+    };
     ServerStartOptions::new(port)
         .with_bind(bind)
-        .with_cors(record.cors == Some(true))
+        .with_cors(record.is_some_and(|record| record.cors == Some(true)))
+}
+
+/// 127.0.0.1: what `lms server start` binds without `--bind`.
+fn is_default_bind(ip: IpAddr) -> bool {
+    ip == IpAddr::V4(Ipv4Addr::LOCALHOST)
+}
+
+/// Whether a server bound to `bind` answers on `ip`: the same address, or a wildcard of its
+/// family (`::` also takes IPv4 connections on a dual-stack system).
+fn covers(bind: IpAddr, ip: IpAddr) -> bool {
+    bind == ip || (bind.is_unspecified() && (bind.is_ipv6() || ip.is_ipv4()))
 }
 
 /// The start error for a failed or timed-out `lms server start`.
@@ -287,11 +437,8 @@ mod tests {
     use super::*;
 
     fn record(bind: Option<&str>, cors: Option<bool>) -> ServerConfig {
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let home =
-            std::env::temp_dir().join(format!("auto-start-record-{}-{n}", std::process::id()));
-        let dir = home.join(".internal");
+        let home = tempfile::tempdir().expect("temp dir");
+        let dir = home.path().join(".internal");
         std::fs::create_dir_all(&dir).expect("mkdir");
         let mut fields = serde_json::json!({ "port": 9 });
         if let Some(bind) = bind {
@@ -301,28 +448,88 @@ mod tests {
             fields["cors"] = cors.into();
         }
         std::fs::write(dir.join("http-server-config.json"), fields.to_string()).expect("write");
-        let read = lmstudio_lms::read_server_config(&home).expect("valid record");
-        let _ = std::fs::remove_dir_all(&home);
-        read
+        lmstudio_lms::read_server_config(home.path()).expect("valid record")
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("ip")
     }
 
     #[test]
     fn bind_and_cors_come_from_the_record_and_the_port_from_the_url() {
-        let options = start_options(41343, Some(record(Some("0.0.0.0"), Some(true))));
+        let localhost = Some(ip("127.0.0.1"));
+        let lan = record(Some("0.0.0.0"), Some(true));
+        let options = start_options(localhost, 41343, Some(&lan));
         assert_eq!(options.port, 41343);
-        assert_eq!(options.bind, Some("0.0.0.0".parse().expect("ip")));
+        assert_eq!(options.bind, Some(ip("0.0.0.0")));
         assert!(options.cors);
-        let options = start_options(41343, Some(record(Some("127.0.0.1"), Some(false))));
-        assert_eq!(options.bind, Some("127.0.0.1".parse().expect("ip")));
+        let local = record(Some("127.0.0.1"), Some(false));
+        let options = start_options(localhost, 41343, Some(&local));
+        assert_eq!(options.bind, Some(ip("127.0.0.1")));
         assert!(!options.cors);
-        assert_eq!(start_options(1234, None), ServerStartOptions::new(1234));
+        assert_eq!(
+            start_options(localhost, 1234, None),
+            ServerStartOptions::new(1234)
+        );
+        // `localhost` is no IP address: as for 127.0.0.1, the record decides.
+        assert_eq!(
+            start_options(None, 1234, Some(&lan)).bind,
+            Some(ip("0.0.0.0"))
+        );
     }
 
     #[test]
     fn a_bind_that_is_not_an_ip_address_is_not_passed() {
         for bind in ["gpu-box.local", "--evil", "0.0.0.0 --cors", "::1%lo"] {
-            let options = start_options(1, Some(record(Some(bind), None)));
+            let record = record(Some(bind), None);
+            let options = start_options(Some(ip("127.0.0.1")), 1, Some(&record));
             assert_eq!(options.bind, None, "{bind}");
+        }
+    }
+
+    #[test]
+    fn another_loopback_address_is_bound_unless_the_record_covers_it() {
+        let cases: [(&str, Option<&str>, Option<&str>); 10] = [
+            // (URL address, recorded bind, --bind)
+            ("::1", None, Some("::1")),
+            ("127.0.0.2", None, Some("127.0.0.2")),
+            ("127.0.0.2", Some("127.0.0.1"), Some("127.0.0.2")),
+            ("::1", Some("127.0.0.1"), Some("::1")),
+            ("127.0.0.2", Some("192.168.1.20"), Some("127.0.0.2")),
+            // Wildcards that cover it are kept (LAN serving is not dropped).
+            ("127.0.0.2", Some("0.0.0.0"), Some("0.0.0.0")),
+            ("127.0.0.2", Some("::"), Some("::")),
+            ("::1", Some("::"), Some("::")),
+            // 0.0.0.0 takes no IPv6 connection.
+            ("::1", Some("0.0.0.0"), Some("::1")),
+            ("::1", Some("::1"), Some("::1")),
+        ];
+        for (url, recorded, wanted) in cases {
+            let record = recorded.map(|bind| record(Some(bind), None));
+            let options = start_options(Some(ip(url)), 1234, record.as_ref());
+            assert_eq!(options.bind, wanted.map(ip), "{url} with {recorded:?}");
+        }
+        // A remote address is never auto-started; if it were, the record would decide.
+        let record = record(Some("0.0.0.0"), None);
+        assert_eq!(
+            start_options(Some(ip("192.0.2.1")), 1, Some(&record)).bind,
+            Some(ip("0.0.0.0"))
+        );
+    }
+
+    #[test]
+    fn the_recorded_server_is_greeted_on_its_bind_address_or_loopback() {
+        let cases: [(Option<&str>, &str); 7] = [
+            (None, "127.0.0.1"),
+            (Some("0.0.0.0"), "127.0.0.1"),
+            (Some("::"), "::1"),
+            (Some("127.0.0.1"), "127.0.0.1"),
+            (Some("::1"), "::1"),
+            (Some("192.168.1.20"), "192.168.1.20"),
+            (Some("gpu-box.local"), "127.0.0.1"),
+        ];
+        for (bind, wanted) in cases {
+            assert_eq!(connect_address(&record(bind, None)), ip(wanted), "{bind:?}");
         }
     }
 }

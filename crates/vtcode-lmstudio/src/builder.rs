@@ -45,7 +45,9 @@ impl LMStudioClient {
     /// `[lmstudio] base_url` names a server, it reads the port LM Studio recorded for its
     /// server (`<LM Studio home>/.internal/http-server-config.json`: a regular file of at most
     /// 64 KiB) and uses `http://127.0.0.1:<port>`; a missing or broken record means
-    /// `http://localhost:1234`. See [`LMStudioClient::url_source`].
+    /// `http://localhost:1234`. LM Studio's home is found as `lms` finds it, or is the one
+    /// given to [`LMStudioClientBuilder::lmstudio_home`], which then reads the URL from its
+    /// record instead. See [`LMStudioClient::url_source`].
     pub fn builder(config: &VTCodeConfig) -> LMStudioClientBuilder {
         LMStudioClientBuilder {
             settings: Settings::from_config(config),
@@ -180,7 +182,8 @@ impl LMStudioClientBuilder {
     }
 
     /// How long the readiness flow waits for the `lms` commands it runs only to inform:
-    /// `lms load --estimate-only` before a load (a warning when the model will not fit),
+    /// `lms load --estimate-only` before a load (a warning when the model will not fit; with
+    /// a background preload it runs in the background task, so the flow does not wait),
     /// and `lms ps` for the TTL and LM Link device of the instance it loaded. Default
     /// [`DEFAULT_LMS_INFO_TIMEOUT`](crate::DEFAULT_LMS_INFO_TIMEOUT) (5 s); zero skips them.
     /// They never fail the flow: past the limit `lms` is stopped and the flow goes on.
@@ -189,9 +192,11 @@ impl LMStudioClientBuilder {
     }
 
     /// Whether the readiness flow starts a local server that refuses connections (default
-    /// `[lmstudio] auto_start`, off): `lms server start --port <port>`, once per process and
-    /// port, only for a loopback URL without a path prefix, only when `lms` is found. Off,
-    /// nothing this crate does ever starts LM Studio.
+    /// `[lmstudio] auto_start`, off): `lms server start --port <port>`, one start at a time
+    /// per port in the process (concurrent callers wait for the running one; after a failed
+    /// start, or if the server later goes away, the next call may start it again), only for
+    /// a loopback URL without a path prefix, only when `lms` is found. Off, nothing this
+    /// crate does ever starts LM Studio.
     pub fn auto_start(self, on: bool) -> Self {
         self.set(|s| s.auto_start = on)
     }
@@ -203,13 +208,21 @@ impl LMStudioClientBuilder {
         self.set(|s| s.start_timeout = limit)
     }
 
-    /// LM Studio's home directory, where an automatic start reads the server's recorded
-    /// bind address and CORS setting (`.internal/http-server-config.json`) to pass them on.
-    /// Default: found as `lms` finds it (the home pointer, `~/.cache/lm-studio`,
-    /// `~/.lmstudio`). The URL is not read from it here (see [`LMStudioClient::builder`]).
-    pub fn lmstudio_home(self, home: impl Into<PathBuf>) -> Self {
+    /// LM Studio's home directory, where its record of its server
+    /// (`.internal/http-server-config.json`) is read. Default: found as `lms` finds it (the
+    /// home pointer, `~/.cache/lm-studio`, `~/.lmstudio`). The one record gives both:
+    /// - the URL, when none is configured or given (see [`LMStudioClient::builder`]): the
+    ///   record's port on `127.0.0.1`, else `http://localhost:1234`. A URL from
+    ///   `LMSTUDIO_URL`, `[lmstudio] base_url` or [`new`](Self::new) is kept;
+    /// - the bind address and CORS setting an automatic start passes on.
+    pub fn lmstudio_home(mut self, home: impl Into<PathBuf>) -> Self {
         let home = home.into();
-        self.set(|s| s.lmstudio_home = Some(home))
+        if let Ok(settings) = &mut self.settings
+            && let Err(err) = settings.set_lmstudio_home(home)
+        {
+            self.settings = Err(err);
+        }
+        self
     }
 
     /// The `lms` CLI to use instead of discovering one. Also lets `lms` manage a server

@@ -75,8 +75,10 @@ impl LMStudioClient {
     }
 
     /// Builds a client from the config, attached to the process's shared engine for its
-    /// server (created on first use). No network I/O; when the config names no server, this
-    /// reads LM Studio's small record of its server port (see [`LMStudioClient::builder`]).
+    /// server (created on first use). No network I/O; it finds LM Studio's home as `lms`
+    /// does (at most the small `~/.lmstudio-home-pointer` file is read) and, when the config
+    /// names no server, reads LM Studio's small record of its server port there (see
+    /// [`LMStudioClient::builder`]).
     /// The same as `LMStudioClient::builder(config).build()`.
     pub fn new(config: &VTCodeConfig) -> Result<Self, LmStudioError> {
         Self::builder(config).build()

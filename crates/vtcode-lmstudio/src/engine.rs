@@ -1,6 +1,7 @@
 //! The shared engine: what exists once per LM Studio server (root URL plus credential) in a
 //! process, whichever client asks — server-kind detection, the model catalog cache, the
-//! single-flight maps for downloads and loads, the loads in progress, warm connections.
+//! single-flight maps for downloads, loads and memory estimates, the loads in progress, warm
+//! connections.
 //!
 //! Clients attach through the process-wide registry. An engine outlives its last client by
 //! the client's linger time (default [`DEFAULT_ENGINE_LINGER`], above the pool's idle time),
@@ -17,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
+use lmstudio_lms::LoadEstimate;
 use lmstudio_transport::{POOL_IDLE_TIMEOUT, Pool};
 use tokio::sync::watch;
 
@@ -72,6 +74,8 @@ pub(crate) struct Engine {
     pub(crate) refreshes: SingleFlight<Arc<ModelCatalog>, LmStudioError>,
     pub(crate) downloads: SingleFlight<DownloadOutcome, LmStudioError>,
     pub(crate) loads: SingleFlight<LoadOutcome, LmStudioError>,
+    /// One `lms load --estimate-only` at a time per model and context length.
+    pub(crate) estimates: SingleFlight<Option<LoadEstimate>, LmStudioError>,
     loading: Mutex<HashMap<String, Vec<Marked>>>,
     next_marker: AtomicU64,
     /// When the last client let go, and how long it asked the engine to linger.
@@ -97,6 +101,7 @@ impl Engine {
             refreshes: SingleFlight::default(),
             downloads: SingleFlight::default(),
             loads: SingleFlight::default(),
+            estimates: SingleFlight::default(),
             loading: Mutex::new(HashMap::new()),
             next_marker: AtomicU64::new(0),
             released: Mutex::new(None),
@@ -169,6 +174,14 @@ impl Engine {
             id,
             _done: done,
         }
+    }
+
+    /// True when a load of any of `names` is in progress.
+    pub(crate) fn is_loading(&self, names: &[&str]) -> bool {
+        let loading = lock(&self.loading);
+        names
+            .iter()
+            .any(|name| loading.contains_key(&name.to_ascii_lowercase()))
     }
 
     /// The loads of `name` in progress, to wait for.

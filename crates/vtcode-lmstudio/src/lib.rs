@@ -137,7 +137,8 @@ pub const DEFAULT_OSS_MODEL: &str = "openai/gpt-oss-20b";
 /// (progress on stderr), then preload it per `[lmstudio].preload` (default: in the background
 /// with `tokio::spawn`, failures logged with `tracing::warn!`). With `[lmstudio] auto_start =
 /// true`, a local server that refuses connections is first started with `lms server start`
-/// (once per process, whoever asks); off by default, and nothing else ever starts LM Studio.
+/// (one start at a time per port, whoever asks: concurrent callers share it); off by default,
+/// and nothing else ever starts LM Studio.
 ///
 /// Errors keep the seed's contract: `ConnectionRefused` "LM Studio is not responding. ..."
 /// when the server is unreachable, `NotFound` "LM Studio not found. ..." when `lms` is needed

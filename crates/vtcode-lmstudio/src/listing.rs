@@ -2,10 +2,12 @@
 //! kind on the first read, and caching the result briefly.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use lmstudio_lms::Lms;
 use lmstudio_proto::native::{v0, v1};
 use lmstudio_proto::openai::ModelList;
+use lmstudio_transport::{Client as HttpClient, Error as TransportError};
 
 use crate::catalog::{CatalogSource, ModelCatalog};
 use crate::client::{LMStudioClient, lock};
@@ -198,39 +200,64 @@ impl LMStudioClient {
 
     /// `GET /lmstudio-greeting` answers `{"lmstudio":true}` on every LM Studio version.
     async fn greets_as_lmstudio(&self) -> Result<bool, LmStudioError> {
-        let response = self
-            .http()
-            .get("/lmstudio-greeting")
-            .send_raw()
+        // Only LM Studio's auth guards the route: a 401/403 is LM Studio, and the token's
+        // error surfaces on the next request.
+        greets_as_lmstudio(self.http(), None)
             .await
-            .map_err(|e| self.map_http(e))?;
-        if response.status == 401 || response.status == 403 {
-            // Only LM Studio's auth guards this route; the transport error names the token.
-            return Ok(true);
-        }
-        let greeting: Option<serde_json::Value> = serde_json::from_slice(&response.body).ok();
-        Ok(response.status == 200
-            && greeting
-                .as_ref()
-                .and_then(|v| v.get("lmstudio"))
-                .and_then(serde_json::Value::as_bool)
-                == Some(true))
+            .map_err(|e| self.map_http(e))
     }
 
     /// The `lms` CLI, discovered once (explicit path, `LMSTUDIO_LMS_PATH`, `PATH`, LM Studio's
     /// home). Every command it runs passes `--port` with the port of the URL in use (the
     /// scheme's default when the URL names none, as the HTTP client uses): without it `lms`
     /// would start LM Studio when it is not running, which only `[lmstudio] auto_start` may
-    /// do (`lms server start`, see `auto_start`).
+    /// do (`lms server start`, see `auto_start`). For a URL whose host is not loopback (an
+    /// explicit `lms_path` lets `lms` manage such a server) it also passes `--host <host>`,
+    /// else `lms` would talk to 127.0.0.1; `lms` takes no IPv6 host, so such a URL has no
+    /// usable `lms` ([`LmStudioError::Lms`]).
     pub(crate) fn lms(&self) -> Result<Lms, LmStudioError> {
         let mut slot = lock(&self.inner.lms);
         if let Some(lms) = slot.as_ref() {
             return Ok(lms.clone());
         }
-        let lms = Lms::locate(self.inner.settings.lms_path.clone())
+        let endpoint = &self.inner.settings.endpoint;
+        let mut lms = Lms::locate(self.inner.settings.lms_path.clone())
             .map_err(LmStudioError::from_lms)?
-            .with_port(self.inner.settings.endpoint.port());
+            .with_port(endpoint.port());
+        if !endpoint.is_loopback() {
+            lms = lms
+                .with_host(endpoint.host())
+                .map_err(LmStudioError::from_lms)?;
+        }
         *slot = Some(lms.clone());
         Ok(lms)
     }
+}
+
+/// One `GET /lmstudio-greeting` through `http`: `Ok(true)` when LM Studio answers
+/// (`{"lmstudio":true}`, or 401/403: only LM Studio's auth guards the route), `Ok(false)` for
+/// any other answer. `limit` bounds the connect, the headers and the whole request (`None`:
+/// the client's own limits).
+pub(crate) async fn greets_as_lmstudio(
+    http: &HttpClient,
+    limit: Option<Duration>,
+) -> Result<bool, TransportError> {
+    let mut request = http.get("/lmstudio-greeting");
+    if let Some(limit) = limit {
+        request = request
+            .connect_timeout(limit)
+            .response_headers_timeout(limit)
+            .deadline(limit);
+    }
+    let response = request.send_raw().await?;
+    if matches!(response.status.as_u16(), 401 | 403) {
+        return Ok(true);
+    }
+    let greeting: Option<serde_json::Value> = serde_json::from_slice(&response.body).ok();
+    Ok(response.status == 200
+        && greeting
+            .as_ref()
+            .and_then(|v| v.get("lmstudio"))
+            .and_then(serde_json::Value::as_bool)
+            == Some(true))
 }

@@ -111,8 +111,9 @@ pub struct LoadOptions {
     /// Idle time-to-live in seconds: LM Studio unloads the instance after this long without
     /// requests. Set with `lms load --ttl` (also on LM Studio 0.4, whose REST load API does
     /// not document a TTL, so it is never sent there) or a JIT request's `ttl`. When neither
-    /// is possible (0.4 without `lms` on this machine) the model is loaded over REST without
-    /// it, with a `tracing` warning and a readiness-report warning.
+    /// is possible (0.4 without `lms` for this server, or an `lms load` that fails other than
+    /// by running out of time) the model is loaded over REST without it, with a `tracing`
+    /// warning and a readiness-report warning.
     pub ttl_seconds: Option<u64>,
 }
 
@@ -131,7 +132,7 @@ impl LoadOptions {
 }
 
 /// The report's warning when a TTL was asked for and the load went over REST (which takes
-/// none).
+/// none): no `lms` for this server, or `lms load` failed (the log says how).
 pub(crate) fn ttl_warning(
     model: &str,
     method: LoadMethod,
@@ -139,7 +140,9 @@ pub(crate) fn ttl_warning(
 ) -> Option<String> {
     match (method, ttl_seconds) {
         (LoadMethod::Rest, Some(ttl)) => Some(format!(
-            "{model} was loaded without the idle TTL of {ttl} s: it is set with `lms load --ttl`,              and no lms was found for this server (LM Studio's REST load API documents no TTL)"
+            "{model} was loaded without the idle TTL of {ttl} s: it is set with `lms load \
+             --ttl`, and no lms was found for this server or `lms load` failed (see the log); \
+             LM Studio's REST load API documents no TTL"
         )),
         _ => None,
     }
@@ -251,7 +254,20 @@ impl LMStudioClient {
         let server = self.server_info().await?;
         let result = match server.kind {
             ServerKind::LmStudio(NativeApi::V1) => match self.lms_for_ttl(options) {
-                Some(lms) => self.load_with_lms(lms, key, options).await,
+                Some(lms) => match self.load_with_lms(lms, key, options).await {
+                    // Past the limit LM Studio may still be loading what `lms` asked for: a
+                    // REST load now could make a second instance.
+                    Err(err) if err.is_timeout() => Err(err),
+                    Err(err) => {
+                        tracing::warn!(
+                            error = %err,
+                            model = key,
+                            "lms load failed; loading over REST without the idle TTL"
+                        );
+                        self.load_rest(key, options).await
+                    }
+                    loaded => loaded,
+                },
                 None => self.load_rest(key, options).await,
             },
             _ => self.load_legacy(key, info.as_ref(), options).await,
@@ -332,8 +348,9 @@ impl LMStudioClient {
 
     /// On LM Studio 0.4, a load with a TTL goes through `lms load --ttl` when `lms` is on
     /// this machine: the REST load API documents no TTL, and this crate sends none there
-    /// until a real server shows it is honoured. Without `lms` the REST load goes ahead
-    /// without the TTL (a warning).
+    /// until a real server shows it is honoured. Without `lms`, or when `lms load` fails
+    /// (other than by running out of time), the REST load goes ahead without the TTL (a
+    /// warning).
     fn lms_for_ttl(&self, options: &LoadOptions) -> Option<lmstudio_lms::Lms> {
         let ttl = options.ttl_seconds?;
         let found = if self.inner.settings.lms_allowed() {
@@ -344,7 +361,8 @@ impl LMStudioClient {
         if found.is_none() {
             tracing::warn!(
                 ttl_seconds = ttl,
-                "no lms for this server: loading over REST without the idle TTL (the REST load                  API does not document one)"
+                "no lms for this server: loading over REST without the idle TTL (the REST load \
+                 API does not document one)"
             );
         }
         found

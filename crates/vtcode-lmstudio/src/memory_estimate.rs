@@ -1,7 +1,10 @@
 //! Will the model fit? `lms load <key> --estimate-only` before a load: LM Studio's estimate of
 //! the GPU and total memory the load takes, and whether its resource guardrails let it
-//! happen. The readiness flow warns (a report warning and a [`ProgressEvent::MemoryEstimate`])
-//! when the answer is no, and never fails for it.
+//! happen. The readiness flow reports it ([`ProgressEvent::MemoryEstimate`]) and warns when
+//! the answer is no (a report warning when it awaits the load, a `tracing` warning from a
+//! background preload, whose report is already returned), and never fails for it. One
+//! estimate runs at a time per model and context length (the engine's single flight), and
+//! none for a model that is being loaded already.
 
 use std::time::Duration;
 
@@ -52,7 +55,10 @@ impl LMStudioClient {
 
     /// The readiness flow's estimate before it loads `key`: `None` when there is nothing to
     /// say (no `lms`, a remote server, the limit set to zero) or the estimate failed (a
-    /// debug line). Every estimate obtained is reported as [`ProgressEvent::MemoryEstimate`].
+    /// debug line). Concurrent callers for one model and context length, from any client of
+    /// this server, share one `lms` run (the engine's single flight), and each gets the
+    /// [`ProgressEvent::MemoryEstimate`] on its reporter. The caller skips it when the model
+    /// is already being loaded.
     pub(crate) async fn estimate_before_load(
         &self,
         key: &str,
@@ -62,6 +68,28 @@ impl LMStudioClient {
         if limit.is_zero() || !self.inner.settings.lms_allowed() {
             return None;
         }
+        let options = self.estimate_options();
+        let flight_key = format!("{}\0{:?}", key.to_ascii_lowercase(), options.context_length);
+        let client = self.clone();
+        let key = key.to_owned();
+        self.engine()
+            .estimates
+            .run(&flight_key, reporter, move |progress| async move {
+                Ok(client.run_estimate(&key, limit, &options, &progress).await)
+            })
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// One `lms load <key> --estimate-only` within `limit`, reported to `reporter`.
+    async fn run_estimate(
+        &self,
+        key: &str,
+        limit: Duration,
+        options: &EstimateOptions,
+        reporter: &dyn ProgressReporter,
+    ) -> Option<LoadEstimate> {
         let lms = match self.lms() {
             Ok(lms) => lms.with_timeout(limit),
             Err(err) => {
@@ -69,7 +97,7 @@ impl LMStudioClient {
                 return None;
             }
         };
-        match lms.estimate_load(key, &self.estimate_options()).await {
+        match lms.estimate_load(key, options).await {
             Ok(estimate) => {
                 tracing::debug!(model = key, ?estimate, "lms memory estimate");
                 reporter.report(&ProgressEvent::MemoryEstimate {

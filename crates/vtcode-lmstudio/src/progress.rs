@@ -98,7 +98,9 @@ pub enum ProgressEvent {
     /// LM Studio's estimate of the memory a load of the model takes, read with `lms load
     /// --estimate-only` before the readiness flow loads it (when `lms` is on this machine).
     /// When [`estimate.will_fail()`](lmstudio_lms::LoadEstimate::will_fail), LM Studio's
-    /// resource guardrails are expected to refuse the load, and the report has a warning.
+    /// resource guardrails are expected to refuse the load, and the report has a warning
+    /// (`preload = "wait"`; a background preload estimates in its task, after the report is
+    /// returned, so this event and a `tracing` warning are all there is then).
     MemoryEstimate {
         /// The model key.
         model: String,

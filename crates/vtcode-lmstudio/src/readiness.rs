@@ -112,9 +112,15 @@ pub struct ReadinessReport {
     /// How long each step took.
     pub timings: ReadinessTimings,
     /// LM Studio's memory estimate for the load, read with `lms load --estimate-only` before
-    /// loading (only when the flow loads, `lms` is on this machine and answers within
-    /// [`lms_info_timeout`](crate::LMStudioClientBuilder::lms_info_timeout)). When it says
+    /// loading: only when the flow awaits the load (`preload = "wait"`), no load of the model
+    /// is under way already, `lms` is on this machine and it answers within
+    /// [`lms_info_timeout`](crate::LMStudioClientBuilder::lms_info_timeout). When it says
     /// the load will fail, [`warnings`](Self::warnings) says so too; the flow still loads.
+    /// Concurrent callers share one estimate. A background preload (`preload =
+    /// "background"`) runs the estimate in its own task before the load, after this report
+    /// is returned: the report cannot carry it then, and the
+    /// [`ProgressEvent::MemoryEstimate`](crate::ProgressEvent::MemoryEstimate) on the
+    /// reporter (and a `tracing` warning when it will not fit) is all there is.
     pub memory_estimate: Option<lmstudio_lms::LoadEstimate>,
     /// The instance requests will use, with its context, size, idle TTL and LM Link device,
     /// when known: for an instance already loaded, as the model list shows it (TTL and device
@@ -241,8 +247,11 @@ impl LMStudioClient {
                 reason: "this server is not LM Studio; it loads models itself".to_owned(),
             }
         } else {
-            if preload != PreloadMode::Off {
-                let key = report.model_key.as_deref().unwrap_or(model);
+            let key = report.model_key.as_deref().unwrap_or(model);
+            // A load already under way (a background preload, another caller) had its
+            // estimate, or is past caring.
+            let estimate = !self.engine().is_loading(&[model, key]);
+            if estimate && preload == PreloadMode::Wait {
                 report.memory_estimate = self.estimate_before_load(key, reporter.as_ref()).await;
                 report.warnings.extend(
                     report
@@ -289,7 +298,8 @@ impl LMStudioClient {
                     }
                 }
                 PreloadMode::Background => {
-                    self.spawn_background_load(model, reporter);
+                    let key = estimate.then(|| key.to_owned());
+                    self.spawn_background_load(model, key, reporter);
                     LoadStep::Background
                 }
             }
@@ -332,12 +342,33 @@ impl LMStudioClient {
     /// Its progress goes to the flow's reporter. The model is marked as loading
     /// before this returns, so a chat sent right after waits for the load instead of racing
     /// it (with JIT on, LM Studio could otherwise load a second instance).
-    fn spawn_background_load(&self, model: &str, reporter: Arc<dyn ProgressReporter>) {
+    ///
+    /// With `estimate_key`, the task first asks `lms` for the memory estimate of that key
+    /// (bounded by `lms_info_timeout`): the [`ProgressEvent::MemoryEstimate`] goes to the
+    /// reporter and a "will not fit" verdict is a `tracing` warning; the report, already
+    /// returned, cannot carry them.
+    ///
+    /// [`ProgressEvent::MemoryEstimate`]: crate::ProgressEvent::MemoryEstimate
+    fn spawn_background_load(
+        &self,
+        model: &str,
+        estimate_key: Option<String>,
+        reporter: Arc<dyn ProgressReporter>,
+    ) {
         let client = self.clone();
         let model = model.to_owned();
         let loading = self.engine().mark_loading(&[&model]);
         let task = async move {
             let _loading = loading;
+            if let Some(key) = estimate_key {
+                let estimate = client.estimate_before_load(&key, reporter.as_ref()).await;
+                if let Some(warning) = estimate
+                    .as_ref()
+                    .and_then(|estimate| memory_estimate::warning(&model, estimate))
+                {
+                    tracing::warn!(model, "{warning}");
+                }
+            }
             let loaded = client
                 .load_reported(&model, &LoadOptions::default(), reporter.as_ref())
                 .await;

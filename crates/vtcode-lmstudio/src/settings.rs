@@ -68,8 +68,9 @@ pub(crate) struct Settings {
     pub(crate) auto_start: bool,
     /// `[lmstudio] start_timeout_ms`: from `lms server start` until the server answers.
     pub(crate) start_timeout: Duration,
-    /// LM Studio's home, where its server record is read for an automatic start (`None`:
-    /// found as `lms` finds it).
+    /// LM Studio's home, where its server record is read: for the URL when none is
+    /// configured, and for an automatic start's bind address and CORS. Found as `lms` finds
+    /// it unless the builder sets it; `None` when unknown (no home directory).
     pub(crate) lmstudio_home: Option<PathBuf>,
 }
 
@@ -87,16 +88,21 @@ impl std::fmt::Debug for Settings {
 }
 
 impl Settings {
-    /// Validates the config. When it names no server, reads the port LM Studio recorded
-    /// (a small, bounded file read; see `discovered_url`).
+    /// Validates the config, with LM Studio's home found as `lms` finds it (at most a small
+    /// pointer file is read). When the config names no server, reads the port LM Studio
+    /// recorded there (a small, bounded file read; see `discovered_url`).
     pub(crate) fn from_config(config: &VTCodeConfig) -> Result<Self, LmStudioError> {
-        Self::from_config_with(config, lmstudio_lms::read_user_server_config)
+        let home = lmstudio_lms::user_lmstudio_home()
+            .inspect_err(|err| tracing::debug!(error = %err, "LM Studio's home is unknown"))
+            .ok();
+        Self::from_config_in(config, home)
     }
 
-    /// [`from_config`](Self::from_config) with the LM Studio record read by `discover`.
-    pub(crate) fn from_config_with(
+    /// [`from_config`](Self::from_config) with LM Studio's home given (`None`: unknown, so
+    /// no record is read).
+    pub(crate) fn from_config_in(
         config: &VTCodeConfig,
-        discover: impl FnOnce() -> Result<lmstudio_lms::ServerConfig, lmstudio_lms::ServerConfigError>,
+        lmstudio_home: Option<PathBuf>,
     ) -> Result<Self, LmStudioError> {
         let lm = &config.lmstudio;
         let configured = lm
@@ -106,7 +112,7 @@ impl Settings {
             .filter(|s| !s.is_empty());
         let (base_url, url_source) = match configured {
             Some(url) => (url.to_owned(), UrlSource::Configured),
-            None => discovered_url(discover()),
+            None => discovered_url(read_record(lmstudio_home.as_deref())),
         };
         let base_url = base_url.as_str();
         let endpoint = Endpoint::parse(base_url).map_err(|e| {
@@ -155,8 +161,34 @@ impl Settings {
             lms_info_timeout: crate::memory_estimate::DEFAULT_LMS_INFO_TIMEOUT,
             auto_start: lm.auto_start,
             start_timeout: ms(lm.start_timeout_ms),
-            lmstudio_home: None,
+            lmstudio_home,
         })
+    }
+
+    /// Uses `home` as LM Studio's home: for the server record an automatic start reads, and,
+    /// when no URL was configured or given, for the URL itself (the record's port).
+    pub(crate) fn set_lmstudio_home(&mut self, home: PathBuf) -> Result<(), LmStudioError> {
+        if matches!(
+            self.url_source,
+            UrlSource::LmStudioServerConfig { .. } | UrlSource::Default
+        ) {
+            let (base_url, url_source) = discovered_url(lmstudio_lms::read_server_config(&home));
+            self.endpoint = Endpoint::parse(&base_url).map_err(|e| {
+                LmStudioError::Config(format!(
+                    "the URL {base_url:?} from LM Studio's record is not usable: {e}"
+                ))
+            })?;
+            self.url_source = url_source;
+        }
+        self.lmstudio_home = Some(home);
+        Ok(())
+    }
+
+    /// LM Studio's record of its server, read from [`lmstudio_home`](Self::lmstudio_home).
+    pub(crate) fn server_record(
+        &self,
+    ) -> Result<lmstudio_lms::ServerConfig, lmstudio_lms::ServerConfigError> {
+        read_record(self.lmstudio_home.as_deref())
     }
 
     /// The settings of an empty `vtcode.toml` for `base_url`, reading no environment.
@@ -194,6 +226,18 @@ impl Settings {
             .strip_prefix("http://")
             .is_some_and(|authority| !authority.contains('/'));
         (self.auto_start && self.endpoint.is_loopback() && plain_root).then(|| self.endpoint.port())
+    }
+}
+
+/// The server record in `home`; no home is [`ServerConfigError::NoHomeDir`].
+///
+/// [`ServerConfigError::NoHomeDir`]: lmstudio_lms::ServerConfigError::NoHomeDir
+fn read_record(
+    home: Option<&std::path::Path>,
+) -> Result<lmstudio_lms::ServerConfig, lmstudio_lms::ServerConfigError> {
+    match home {
+        Some(home) => lmstudio_lms::read_server_config(home),
+        None => Err(lmstudio_lms::ServerConfigError::NoHomeDir),
     }
 }
 
@@ -242,7 +286,7 @@ pub(crate) fn token_from_env(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lmstudio_lms::{ServerConfig, ServerConfigError};
+    use lmstudio_lms::ServerConfigError;
 
     fn config_with_url(url: &str) -> VTCodeConfig {
         let mut config = VTCodeConfig::default();
@@ -254,8 +298,7 @@ mod tests {
     fn defaults_resolve() {
         let mut config = VTCodeConfig::default();
         config.lmstudio.api_token_env = String::new();
-        let settings = Settings::from_config_with(&config, || Err(ServerConfigError::NoHomeDir))
-            .expect("valid");
+        let settings = Settings::from_config_in(&config, None).expect("valid");
         assert_eq!(settings.default_model, DEFAULT_OSS_MODEL);
         assert_eq!(settings.endpoint.port(), 1234);
         assert_eq!(settings.url_source, UrlSource::Default);
@@ -305,60 +348,108 @@ mod tests {
         assert!(Settings::from_config(&config).is_err());
     }
 
-    fn record(port: u16, bind: &str) -> Result<ServerConfig, ServerConfigError> {
-        let home = std::env::temp_dir().join(format!("lmstudio-record-{port}"));
-        let dir = home.join(".internal");
+    /// An LM Studio home whose server record is `contents`.
+    fn home_with(contents: &str) -> tempfile::TempDir {
+        let home = tempfile::tempdir().expect("temp dir");
+        let dir = home.path().join(".internal");
         std::fs::create_dir_all(&dir).expect("mkdir");
-        std::fs::write(
-            dir.join("http-server-config.json"),
-            format!(r#"{{"port":{port},"networkInterface":"{bind}","cors":false}}"#),
-        )
-        .expect("write");
-        let result = lmstudio_lms::read_server_config(&home);
-        let _ = std::fs::remove_dir_all(&home);
-        result
+        std::fs::write(dir.join("http-server-config.json"), contents).expect("write");
+        home
+    }
+
+    fn record(port: u16, bind: &str) -> tempfile::TempDir {
+        home_with(&format!(
+            r#"{{"port":{port},"networkInterface":"{bind}","cors":false}}"#
+        ))
     }
 
     #[test]
     fn without_a_configured_url_lm_studios_recorded_port_is_used_on_loopback() {
         let config = VTCodeConfig::default();
         for bind in ["0.0.0.0", "192.168.1.20", "gpu-box.example", "127.0.0.1"] {
+            let home = record(41343, bind);
             let settings =
-                Settings::from_config_with(&config, || record(41343, bind)).expect("valid");
+                Settings::from_config_in(&config, Some(home.path().to_owned())).expect("valid");
             // Only the port is taken: the bind address is where it listens, and a host name
             // from a file must never receive the token.
             assert_eq!(settings.endpoint.root(), "http://127.0.0.1:41343", "{bind}");
             assert!(matches!(
                 settings.url_source,
-                UrlSource::LmStudioServerConfig { ref path } if path.ends_with("http-server-config.json")
+                UrlSource::LmStudioServerConfig { ref path } if path.starts_with(home.path())
             ));
             assert!(settings.lms_allowed());
+            assert_eq!(
+                settings.server_record().expect("read").bind.as_deref(),
+                Some(bind)
+            );
         }
     }
 
     #[test]
-    fn a_configured_url_wins_and_the_record_is_not_even_read() {
-        let settings =
-            Settings::from_config_with(&config_with_url("http://10.0.0.5:9999/v1"), || {
-                panic!("the record must not be read when a URL is configured")
-            })
-            .expect("valid");
+    fn a_configured_url_wins_over_the_record() {
+        let home = record(41343, "0.0.0.0");
+        let settings = Settings::from_config_in(
+            &config_with_url("http://10.0.0.5:9999/v1"),
+            Some(home.path().to_owned()),
+        )
+        .expect("valid");
         assert_eq!(settings.endpoint.root(), "http://10.0.0.5:9999");
         assert_eq!(settings.url_source, UrlSource::Configured);
+        // The record is still there for an automatic start.
+        assert_eq!(settings.server_record().expect("read").port, 41343);
     }
 
     #[test]
     fn an_unusable_record_falls_back_to_the_default_without_an_error() {
         let config = VTCodeConfig::default();
-        let broken = || {
-            Err(ServerConfigError::InvalidPort(
-                "x".into(),
-                "`port` is 0".to_owned(),
-            ))
-        };
-        let settings = Settings::from_config_with(&config, broken).expect("no error");
+        for contents in [r#"{"port":0}"#, "not json", r#"{"port":"1234"}"#] {
+            let home = home_with(contents);
+            let settings =
+                Settings::from_config_in(&config, Some(home.path().to_owned())).expect("ok");
+            assert_eq!(settings.endpoint.root(), DEFAULT_BASE_URL, "{contents}");
+            assert_eq!(settings.url_source, UrlSource::Default);
+        }
+        let settings = Settings::from_config_in(&config, None).expect("no home, no error");
+        assert_eq!(settings.url_source, UrlSource::Default);
+        assert!(matches!(
+            settings.server_record(),
+            Err(ServerConfigError::NoHomeDir)
+        ));
+    }
+
+    #[test]
+    fn a_home_set_later_decides_the_url_only_when_none_was_configured() {
+        let home = record(41343, "127.0.0.1");
+        let mut settings = Settings::from_config_in(&VTCodeConfig::default(), None).expect("ok");
+        assert_eq!(settings.url_source, UrlSource::Default);
+        settings
+            .set_lmstudio_home(home.path().to_owned())
+            .expect("ok");
+        assert_eq!(settings.endpoint.root(), "http://127.0.0.1:41343");
+        assert!(matches!(
+            settings.url_source,
+            UrlSource::LmStudioServerConfig { .. }
+        ));
+        // Another home whose record is gone: back to the default.
+        let empty = tempfile::tempdir().expect("temp dir");
+        settings
+            .set_lmstudio_home(empty.path().to_owned())
+            .expect("ok");
         assert_eq!(settings.endpoint.root(), DEFAULT_BASE_URL);
         assert_eq!(settings.url_source, UrlSource::Default);
+
+        for mut settings in [
+            Settings::from_config_in(&config_with_url("http://127.0.0.1:9"), None).expect("ok"),
+            Settings::for_url("http://127.0.0.1:9").expect("ok"),
+        ] {
+            let before = settings.url_source.clone();
+            settings
+                .set_lmstudio_home(home.path().to_owned())
+                .expect("ok");
+            assert_eq!(settings.endpoint.root(), "http://127.0.0.1:9");
+            assert_eq!(settings.url_source, before);
+            assert_eq!(settings.lmstudio_home.as_deref(), Some(home.path()));
+        }
     }
 
     #[test]

@@ -66,7 +66,7 @@ async fn a_time_limit_kills_and_reaps_before_returning() {
     let fake = hanging();
     let lms = fake.lms.clone().with_timeout(Duration::from_secs(2));
     match lms.ps().await {
-        Err(LmsError::Timeout { command, limit }) => {
+        Err(LmsError::Timeout { command, limit, .. }) => {
             assert_eq!(command, "lms ps --json");
             assert_eq!(limit, Duration::from_secs(2));
         }

@@ -115,7 +115,7 @@ async fn load_time_limit_is_configurable() {
     assert_eq!(lms.timeout(), Duration::from_secs(2));
     assert_eq!(fake.lms.timeout(), lmstudio_lms::DEFAULT_TIMEOUT);
     match lms.load("a/b", &LoadOptions::default()).await {
-        Err(LmsError::Timeout { command, limit }) => {
+        Err(LmsError::Timeout { command, limit, .. }) => {
             assert_eq!(command, "lms load a/b --yes");
             assert_eq!(limit, Duration::from_secs(2));
         }

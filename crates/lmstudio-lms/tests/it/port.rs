@@ -169,6 +169,115 @@ async fn a_server_start_that_hangs_is_stopped_at_the_limit_and_reaped() {
 }
 
 #[tokio::test]
+async fn a_timed_out_server_start_keeps_what_lms_printed() {
+    // `lms` says what it is doing, then never finishes: the time-out error carries those lines.
+    let fake = FakeLms::new(|dir| {
+        format!(
+            "{}\necho 'Waking up LM Studio service...' >&2\n\
+             echo 'Error: LM Studio is still updating its runtime' >&2\nexec sleep 3600",
+            record_pid(dir)
+        )
+    });
+    let lms = fake.lms.clone().with_timeout(Duration::from_secs(2));
+    let err = lms
+        .server_start(&ServerStartOptions::new(1234))
+        .await
+        .unwrap_err();
+    match &err {
+        LmsError::Timeout {
+            command,
+            limit,
+            stderr_tail,
+        } => {
+            assert_eq!(command, "lms server start --port 1234");
+            assert_eq!(*limit, Duration::from_secs(2));
+            assert!(stderr_tail.contains("Waking up"), "{stderr_tail}");
+            assert!(stderr_tail.contains("still updating"), "{stderr_tail}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let shown = err.to_string();
+    assert!(shown.contains("timed out"), "{shown}");
+    assert!(
+        shown.contains("Error: LM Studio is still updating its runtime"),
+        "{shown}"
+    );
+    let pid = wait_for_pid(fake.dir.path()).await;
+    wait_gone(pid).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_host_goes_with_the_port_on_every_client_command() {
+    let fake = recording("[]");
+    let lms = fake
+        .lms
+        .clone()
+        .with_port(41343)
+        .with_host("gpu-box.example")
+        .unwrap();
+    assert_eq!(lms.host(), Some("gpu-box.example"));
+    lms.ls().await.unwrap();
+    assert_eq!(
+        fake.recorded_args().unwrap(),
+        [
+            "ls",
+            "--json",
+            "--host",
+            "gpu-box.example",
+            "--port",
+            "41343"
+        ]
+    );
+    lms.unload("a/b").await.unwrap();
+    assert_eq!(
+        fake.recorded_args().unwrap(),
+        [
+            "unload",
+            "a/b",
+            "--host",
+            "gpu-box.example",
+            "--port",
+            "41343"
+        ]
+    );
+    // Never on `server status` or `server start`, which are about this machine.
+    lms.server_start(&ServerStartOptions::new(41343))
+        .await
+        .unwrap();
+    assert_eq!(
+        fake.recorded_args().unwrap(),
+        ["server", "start", "--port", "41343"]
+    );
+}
+
+#[tokio::test]
+async fn a_host_lms_cannot_take_is_refused() {
+    // `lms` refuses a host with a scheme or a colon (so any IPv6 address), and one that looks
+    // like an option would be read as one.
+    let fake = recording("[]");
+    for host in [
+        "http://gpu-box",
+        "gpu-box:1234",
+        "2001:db8::1",
+        "--port",
+        "",
+        "a b",
+    ] {
+        let err = fake.lms.clone().with_host(host).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LmsError::InvalidOption {
+                    option: "--host",
+                    ..
+                }
+            ),
+            "{host}: {err:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn port_zero_is_refused_before_anything_runs() {
     let fake = FakeLms::new(record_args);
     let err = fake

@@ -139,7 +139,9 @@ impl LmStudioError {
                 detail: format!("{message} (output starts: {excerpt:?})"),
                 source: Some(Arc::new(err)),
             },
-            LmsError::Timeout { ref command, limit } => Self::Timeout {
+            LmsError::Timeout {
+                ref command, limit, ..
+            } => Self::Timeout {
                 operation: command.clone(),
                 limit,
                 source: Some(Arc::new(err)),

@@ -30,6 +30,20 @@ pub enum ServerStartError {
         /// What `lms` said.
         source: ErrorSource,
     },
+    /// Nothing was started: LM Studio's record says its server is on another port (or
+    /// address) than the URL's, and LM Studio answers there. LM Studio has one HTTP server,
+    /// so `lms server start --port <port>` would move it away from whoever uses it now; the
+    /// URL is what needs fixing (or leaving unset, to use the recorded port).
+    ServesElsewhere {
+        /// The port of the URL, where nothing listens.
+        port: u16,
+        /// The port LM Studio serves on, from its record.
+        serving_port: u16,
+        /// The address that answered there.
+        serving_address: std::net::IpAddr,
+        /// The record (`<LM Studio home>/.internal/http-server-config.json`).
+        record: std::path::PathBuf,
+    },
     /// The server did not answer `GET /lmstudio-greeting` within `[lmstudio]
     /// start_timeout_ms` (`lms` was stopped if it was still running).
     TimedOut {
@@ -46,9 +60,10 @@ impl ServerStartError {
     /// The port the server was to be started on.
     pub fn port(&self) -> u16 {
         match self {
-            Self::NoLms { port, .. } | Self::Failed { port, .. } | Self::TimedOut { port, .. } => {
-                *port
-            }
+            Self::NoLms { port, .. }
+            | Self::Failed { port, .. }
+            | Self::ServesElsewhere { port, .. }
+            | Self::TimedOut { port, .. } => *port,
         }
     }
 
@@ -71,6 +86,32 @@ impl fmt::Display for ServerStartError {
                 "[lmstudio] auto_start ran `{command}`, which did not start the server on port \
                  {port}"
             ),
+            Self::ServesElsewhere {
+                port,
+                serving_port,
+                serving_address,
+                record,
+            } if serving_port != port => write!(
+                f,
+                "[lmstudio] auto_start did not start a server on port {port}: LM Studio serves \
+                 on port {serving_port}, not {port} ({serving_address} answers there, as {} \
+                 says), and `lms server start` would move it; point the URL at port \
+                 {serving_port} or leave it unset",
+                record.display()
+            ),
+            Self::ServesElsewhere {
+                port,
+                serving_address,
+                record,
+                ..
+            } => write!(
+                f,
+                "[lmstudio] auto_start did not start a server on port {port}: LM Studio serves \
+                 on {serving_address} port {port}, not on the URL's address ({} says so), and \
+                 `lms server start` would move it; point the URL at {serving_address} or leave \
+                 it unset",
+                record.display()
+            ),
             Self::TimedOut { port, limit, .. } => write!(
                 f,
                 "[lmstudio] auto_start: the server on port {port} did not answer GET \
@@ -86,6 +127,7 @@ impl StdError for ServerStartError {
         match self {
             Self::NoLms { source, .. } | Self::Failed { source, .. } => Some(&**source),
             Self::TimedOut { source, .. } => source.as_deref().map(|e| e as _),
+            Self::ServesElsewhere { .. } => None,
         }
     }
 }

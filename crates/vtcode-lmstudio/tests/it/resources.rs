@@ -314,7 +314,7 @@ async fn a_model_that_fits_gives_the_estimate_and_no_warning() {
 }
 
 #[tokio::test]
-async fn a_background_preload_is_estimated_before_the_report_returns() {
+async fn a_background_preload_estimates_in_its_task_and_reports_the_event() {
     let emulator = emulator(false).await;
     let dir = tempfile::tempdir().unwrap();
     let options = FakeLmsOptions::new().estimate(FakeEstimate::will_fail());
@@ -326,10 +326,109 @@ async fn a_background_preload_is_estimated_before_the_report_returns() {
         .await
         .unwrap();
     assert_eq!(report.load, LoadStep::Background);
-    assert_eq!(memory_warnings(&report).len(), 1, "{:?}", report.warnings);
+    // The report is returned before the background task estimates: it cannot carry it.
+    assert_eq!(report.memory_estimate, None);
+    assert!(memory_warnings(&report).is_empty(), "{:?}", report.warnings);
     recorder
         .until(|e| matches!(e, ProgressEvent::LoadFinished { .. }))
         .await;
+    let events = recorder.events();
+    let at = |wanted: fn(&ProgressEvent) -> bool| events.iter().position(wanted).unwrap();
+    assert!(
+        at(|e| matches!(e, ProgressEvent::MemoryEstimate { .. }))
+            < at(|e| matches!(e, ProgressEvent::LoadStarted { .. })),
+        "{events:?}"
+    );
+    assert!(estimates(&recorder)[0].will_fail());
+}
+
+/// Polls the fake's record until a `load --estimate-only` call is in it (bounded).
+async fn estimate_calls_once_started(dir: &Path) -> usize {
+    for _ in 0..3000 {
+        let count = estimate_calls(dir);
+        if count > 0 {
+            return count;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no estimate was started: {:?}", recorded(dir));
+}
+
+fn estimate_calls(dir: &Path) -> usize {
+    recorded(dir)
+        .iter()
+        .filter(|c| c.starts_with("load") && c.contains("--estimate-only"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_background_preload_returns_at_once_even_when_the_estimate_hangs() {
+    let emulator = emulator(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    // `lms load` (only the estimate here: 0.4 without a TTL loads over REST) never finishes,
+    // and the info limit is far away.
+    let options = FakeLmsOptions::new().only_for("load").hang();
+    let mut config = config_with_lms(dir.path(), &emulator.url(), &emulator, options);
+    config.lmstudio.preload = PreloadMode::Background;
+    let recorder = Recorder::default();
+    let client = builder_for(&config, &recorder)
+        .lms_info_timeout(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    // Generous: a hang becomes a failure, not a stuck test.
+    let report = tokio::time::timeout(Duration::from_secs(60), client.ensure_ready(MODEL))
+        .await
+        .expect("ensure_ready waited for the estimate")
+        .unwrap();
+    assert_eq!(report.load, LoadStep::Background);
+    assert_eq!(report.memory_estimate, None);
+    // The background task runs the estimate, which is still held: nothing is loaded yet.
+    assert_eq!(estimate_calls_once_started(dir.path()).await, 1);
+    assert!(emulator.loaded_instances(MODEL).is_empty());
+    assert!(estimates(&recorder).is_empty());
+
+    // A second call while that load is pending does not estimate again: its own background
+    // load goes ahead and loads the model.
+    let again = tokio::time::timeout(Duration::from_secs(60), client.ensure_ready(MODEL))
+        .await
+        .expect("the second ensure_ready waited")
+        .unwrap();
+    assert_eq!(again.load, LoadStep::Background);
+    recorder
+        .until(|e| matches!(e, ProgressEvent::LoadFinished { .. }))
+        .await;
+    assert_eq!(emulator.loaded_instances(MODEL).len(), 1);
+    assert_eq!(estimate_calls(dir.path()), 1, "{:?}", recorded(dir.path()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_concurrent_readiness_checks_run_one_estimate() {
+    let emulator = emulator(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The estimate hangs until the info limit (5 s by default): every caller arrives while it
+    // runs.
+    let options = FakeLmsOptions::new().only_for("load").hang();
+    let config = config_with_lms(dir.path(), &emulator.url(), &emulator, options);
+    assert_eq!(config.lmstudio.preload, PreloadMode::Wait);
+    let config = std::sync::Arc::new(config);
+    let calls: Vec<_> = (0..16)
+        .map(|_| {
+            let config = config.clone();
+            tokio::spawn(
+                async move { vtcode_lmstudio::ensure_oss_ready_with_report(&config).await },
+            )
+        })
+        .collect();
+    for call in calls {
+        let report = call.await.unwrap().unwrap();
+        assert!(matches!(
+            report.load,
+            LoadStep::Loaded { .. } | LoadStep::AlreadyLoaded { .. }
+        ));
+    }
+    assert_eq!(estimate_calls(dir.path()), 1, "{:?}", recorded(dir.path()));
+    assert_eq!(emulator.loaded_instances(MODEL).len(), 1);
+    vtcode_lmstudio::forget_server(&emulator.url());
 }
 
 #[tokio::test]
@@ -375,12 +474,14 @@ async fn a_hanging_estimate_is_stopped_at_the_info_limit() {
     let options = FakeLmsOptions::new().only_for("load").hang();
     let config = config_with_lms(dir.path(), &emulator.url(), &emulator, options);
     let recorder = Recorder::default();
-    let report = builder_for(&config, &recorder)
+    let client = builder_for(&config, &recorder)
         .lms_info_timeout(Duration::from_millis(300))
         .build()
-        .unwrap()
-        .ensure_ready(MODEL)
+        .unwrap();
+    // Generous, and only there to turn a missing limit (a hang) into a failure.
+    let report = tokio::time::timeout(Duration::from_secs(60), client.ensure_ready(MODEL))
         .await
+        .expect("the estimate was not stopped at the info limit")
         .unwrap();
     assert_eq!(report.memory_estimate, None);
     assert!(
@@ -606,5 +707,113 @@ async fn on_0_4_without_lms_a_ttl_is_not_sent_and_the_report_says_so() {
             .any(|w| w.contains("without the idle TTL of 600 s")),
         "{:?}",
         report.warnings
+    );
+}
+
+#[tokio::test]
+async fn on_0_4_a_failing_lms_load_falls_back_to_rest_without_the_ttl() {
+    let emulator = emulator(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Every `lms load` fails (the estimate too, which is only a note).
+    let options = FakeLmsOptions::new()
+        .only_for("load")
+        .stderr_line("Error: LM Studio could not talk to its model loader")
+        .exit_with(1);
+    let mut config = config_with_lms(dir.path(), &emulator.url(), &emulator, options);
+    config.lmstudio.ttl_seconds = Some(600);
+    let report = client(&config, &Recorder::default())
+        .ensure_ready(MODEL)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            report.load,
+            LoadStep::Loaded {
+                method: LoadMethod::Rest,
+                ..
+            }
+        ),
+        "{:?}",
+        report.load
+    );
+    assert!(
+        recorded(dir.path()).contains(&format!("load {MODEL} --yes --ttl 600")),
+        "{:?}",
+        recorded(dir.path())
+    );
+    assert_eq!(emulator.request_count("POST", "/api/v1/models/load"), 1);
+    assert_eq!(emulator.loaded_instances(MODEL).len(), 1);
+    let ttl: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("without the idle TTL of 600 s"))
+        .collect();
+    assert_eq!(ttl.len(), 1, "{:?}", report.warnings);
+    assert!(!ttl[0].contains("  "), "a run of spaces: {:?}", ttl[0]);
+}
+
+#[tokio::test]
+async fn on_0_4_a_timed_out_lms_load_is_a_timeout_not_a_second_load() {
+    let emulator = emulator(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = FakeLmsOptions::new().only_for("load").hang();
+    let mut config = config_with_lms(dir.path(), &emulator.url(), &emulator, options);
+    config.lmstudio.ttl_seconds = Some(600);
+    config.lmstudio.load_timeout_ms = 500;
+    let err = builder_for(&config, &Recorder::default())
+        .lms_info_timeout(Duration::ZERO)
+        .build()
+        .unwrap()
+        .ensure_ready(MODEL)
+        .await
+        .unwrap_err();
+    // LM Studio may still be loading what `lms` asked for: a REST load now could make a
+    // second instance.
+    assert!(err.is_timeout(), "{err:?}");
+    assert_eq!(emulator.request_count("POST", "/api/v1/models/load"), 0);
+}
+
+#[tokio::test]
+async fn the_ttl_warning_has_no_runs_of_spaces() {
+    let emulator = emulator(false).await;
+    let mut config = config_for(&emulator.url()); // no lms
+    config.lmstudio.ttl_seconds = Some(600);
+    let report = client(&config, &Recorder::default())
+        .ensure_ready(MODEL)
+        .await
+        .unwrap();
+    assert!(!report.warnings.is_empty());
+    for warning in &report.warnings {
+        assert!(!warning.contains("  "), "a run of spaces: {warning:?}");
+    }
+}
+
+#[tokio::test]
+async fn lms_for_a_server_on_another_machine_is_given_its_host() {
+    // TEST-NET-1: nothing answers there; only the command line matters.
+    let url = "http://192.0.2.1:41343";
+    support::fresh(url);
+    let dir = tempfile::tempdir().unwrap();
+    let calls = dir.path().join("args.txt");
+    let lms = fake_lms(
+        dir.path(),
+        url,
+        &FakeLmsOptions::new().record_args_to(&calls),
+    );
+    let mut config = config_for(url);
+    config.lmstudio.lms_path = Some(lms);
+    let client = client(&config, &Recorder::default());
+    // The fake, like `lms`, finds nothing at 192.0.2.1:41343 and exits 1.
+    assert!(client.estimate_load(MODEL).await.is_err());
+    let calls = lmstudio_testkit::recorded_calls(&calls).unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(
+        calls[0].ends_with(&[
+            "--host".to_owned(),
+            "192.0.2.1".to_owned(),
+            "--port".to_owned(),
+            "41343".to_owned()
+        ]),
+        "{calls:?}"
     );
 }

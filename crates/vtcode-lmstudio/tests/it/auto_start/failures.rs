@@ -5,11 +5,11 @@
 use std::io::ErrorKind;
 use std::time::Duration;
 
-use lmstudio_testkit::{FakeLmsOptions, StartAnswer};
+use lmstudio_testkit::{Emulator, FakeLmsOptions, StartAnswer};
 use vtcode_lmstudio::{LmStudioError, NOT_RESPONDING_MESSAGE, ProgressEvent, ServerStartError};
 
 use super::{Down, MODEL, chain};
-use crate::support::Recorder;
+use crate::support::{Recorder, StartFresh};
 
 /// `ensure_ready`'s error, checked to be the seed's not-responding error.
 async fn readiness_error(down: &Down, start_timeout_ms: u64) -> LmStudioError {
@@ -124,15 +124,21 @@ async fn lms_saying_success_while_nothing_answers_times_out_waiting_for_the_gree
 async fn a_hanging_lms_is_stopped_at_the_start_timeout() {
     let down = Down::new(
         |_| StartAnswer::Nothing,
-        FakeLmsOptions::new().only_for("server").hang(),
+        FakeLmsOptions::new()
+            .only_for("server")
+            .stderr_line("Waking up LM Studio service...")
+            .hang(),
     );
     let err = readiness_error(&down, 300).await;
     assert!(err.is_timeout(), "{err:?}");
     let messages = chain(&err);
+    // What `lms` printed before it was stopped is kept.
     assert!(
         messages
             .iter()
-            .any(|m| m.contains("lms server start --port") && m.contains("timed out")),
+            .any(|m| m.contains("lms server start --port")
+                && m.contains("timed out")
+                && m.contains("Waking up LM Studio service...")),
         "{messages:#?}"
     );
 }
@@ -171,4 +177,112 @@ async fn a_zero_start_timeout_is_refused_when_building() {
         .unwrap_err();
     assert!(matches!(err, LmStudioError::Config(_)), "{err:?}");
     assert!(err.to_string().contains("start_timeout_ms"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lm_studio_running_on_another_port_is_not_moved() {
+    // LM Studio runs on port M (its record says so); the URL names port N, where nothing
+    // listens. `lms server start --port N` would move LM Studio's one server to N.
+    let running = Emulator::builder().start_fresh().await.unwrap();
+    let down = Down::with_emulator();
+    down.record(
+        format!(
+            r#"{{"port":{},"networkInterface":"127.0.0.1","cors":false}}"#,
+            running.port()
+        )
+        .as_bytes(),
+    );
+    let err = readiness_error(&down, 30_000).await;
+    assert!(
+        matches!(err.server_start_error(), Some(ServerStartError::ServesElsewhere { port, serving_port, .. })
+            if *port == down.port && *serving_port == running.port()),
+        "{err:?}"
+    );
+    let wanted = format!(
+        "LM Studio serves on port {}, not {}",
+        running.port(),
+        down.port
+    );
+    assert!(
+        chain(&err).iter().any(|m| m.contains(&wanted)),
+        "{:#?}",
+        chain(&err)
+    );
+    assert!(!err.is_timeout());
+    assert!(down.starts().is_empty(), "{:?}", down.calls());
+    assert!(down.watcher.requests().is_empty());
+    // The running server was not touched.
+    assert_eq!(running.request_count("GET", "/lmstudio-greeting"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_joining_a_start_wait_with_their_own_limit_and_url() {
+    // `lms server start` hangs: the start that runs stops at its starter's limit.
+    let down = Down::new(
+        |_| StartAnswer::Nothing,
+        FakeLmsOptions::new().only_for("server").hang(),
+    );
+    let client = |host: &str, limit_ms: u64, recorder: &Recorder| {
+        let mut config = down.config();
+        config.lmstudio.base_url = Some(format!("http://{host}:{}", down.port));
+        config.lmstudio.start_timeout_ms = limit_ms;
+        down.client(&config, recorder)
+    };
+    let (first, longer, shorter) = (
+        Recorder::default(),
+        Recorder::default(),
+        Recorder::default(),
+    );
+    let starter = client("127.0.0.1", 2_000, &first);
+    let starter = tokio::spawn(async move { starter.ensure_ready(MODEL).await.unwrap_err() });
+    let starting = |r: &Recorder| {
+        let r = r.clone();
+        async move {
+            r.until(|e| matches!(e, ProgressEvent::StartingServer { .. }))
+                .await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), starting(&first))
+        .await
+        .unwrap();
+    // Two more callers on the same port (other loopback addresses) join the running start:
+    // each gets its StartingServer from it.
+    let joiner = |host: &str, limit_ms: u64, recorder: &Recorder| {
+        let client = client(host, limit_ms, recorder);
+        tokio::spawn(async move { client.ensure_ready(MODEL).await.unwrap_err() })
+    };
+    let longer_call = joiner("127.0.0.2", 4_000, &longer);
+    let shorter_call = joiner("127.0.0.3", 300, &shorter);
+    for recorder in [&longer, &shorter] {
+        tokio::time::timeout(Duration::from_secs(60), starting(recorder))
+            .await
+            .unwrap();
+    }
+
+    let check = |err: &LmStudioError, host: &str, limit_ms: u64| {
+        assert_eq!(err.to_string(), NOT_RESPONDING_MESSAGE);
+        assert!(
+            matches!(err, LmStudioError::NotResponding { url, .. }
+                if url.starts_with(&format!("http://{host}:{}/", down.port))),
+            "{err:?}"
+        );
+        assert!(
+            matches!(err.server_start_error(), Some(ServerStartError::TimedOut { limit, .. })
+                if *limit == Duration::from_millis(limit_ms)),
+            "{host}: {err:?}"
+        );
+    };
+    check(&shorter_call.await.unwrap(), "127.0.0.3", 300);
+    check(&starter.await.unwrap(), "127.0.0.1", 2_000);
+    let longer_err = longer_call.await.unwrap();
+    check(&longer_err, "127.0.0.2", 4_000);
+    // What `lms` said when it was stopped is still there for the caller that waited longer.
+    assert!(
+        chain(&longer_err)
+            .iter()
+            .any(|m| m.contains("lms server start") && m.contains("timed out")),
+        "{:#?}",
+        chain(&longer_err)
+    );
+    assert_eq!(down.starts().len(), 1, "{:?}", down.calls());
 }

@@ -289,3 +289,40 @@ async fn a_huge_or_fifo_record_is_not_read() {
         assert_eq!(down.starts(), [down.start_call(&[])]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_given_to_the_builder_gives_both_the_url_and_the_start_settings() {
+    // No URL configured: the record in the builder's LM Studio home names the port, and the
+    // same record gives the start its bind address and CORS.
+    let down = Down::with_emulator();
+    down.record(
+        format!(
+            r#"{{"port":{},"networkInterface":"0.0.0.0","cors":true}}"#,
+            down.port
+        )
+        .as_bytes(),
+    );
+    let mut config = down.config();
+    config.lmstudio.base_url = None;
+    let client = down.client(&config, &Recorder::default());
+    assert_eq!(client.base_url(), down.url);
+    assert!(
+        matches!(client.url_source(), vtcode_lmstudio::UrlSource::LmStudioServerConfig { path }
+            if path.starts_with(down.home())),
+        "{:?}",
+        client.url_source()
+    );
+    let report = client.ensure_ready(MODEL).await.unwrap();
+    assert!(report.server_start.is_some());
+    assert_eq!(
+        down.starts(),
+        [down.start_call(&["--bind", "0.0.0.0", "--cors"])]
+    );
+
+    // A configured URL still wins over the record.
+    let mut config = down.config();
+    config.lmstudio.base_url = Some("http://127.0.0.1:9".to_owned());
+    let client = down.client(&config, &Recorder::default());
+    assert_eq!(client.base_url(), "http://127.0.0.1:9");
+    assert_eq!(client.url_source(), &vtcode_lmstudio::UrlSource::Configured);
+}

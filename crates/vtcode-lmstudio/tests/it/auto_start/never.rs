@@ -48,6 +48,7 @@ async fn with_auto_start_off_nothing_starts_and_every_lms_call_passes_the_port()
     client.fetch_models().await.unwrap();
 
     // The server goes away: every path that may call `lms` is tried again.
+    let before_drop = recorded_calls(&calls).unwrap().len();
     drop(emulator);
     assert!(
         client
@@ -62,8 +63,25 @@ async fn with_auto_start_off_nothing_starts_and_every_lms_call_passes_the_port()
     assert!(client.download_model(MODEL).await.is_err());
     assert!(vtcode_lmstudio::ensure_oss_ready(&config).await.is_err());
     assert!(LMStudioClient::try_from_provider(&config).await.is_err());
+    // `resources()` and the estimate run `lms` even with the server down.
+    let _ = client.resources().await;
+    assert!(client.estimate_load(MODEL).await.is_err());
 
     let calls = recorded_calls(&calls).unwrap();
+    let after_drop = &calls[before_drop..];
+    assert!(
+        after_drop
+            .iter()
+            .any(|c| c.starts_with(&["load".to_owned(), MODEL.to_owned()])
+                && c.contains(&"--estimate-only".to_owned())),
+        "no estimate after the server went down: {after_drop:?}"
+    );
+    assert!(
+        after_drop
+            .iter()
+            .any(|c| c.starts_with(&["runtime".to_owned()])),
+        "no survey after the server went down: {after_drop:?}"
+    );
     let commands: Vec<&str> = calls.iter().map(|c| c[0].as_str()).collect();
     for wanted in ["get", "load", "ps", "unload"] {
         assert!(commands.contains(&wanted), "no `lms {wanted}`: {calls:?}");
