@@ -7,6 +7,8 @@
 //!   assembly, completions, embeddings).
 //! - [`native`]: LM Studio's own REST API, [`native::v0`] (`/api/v0`, 0.3.6+) and
 //!   [`native::v1`] (`/api/v1`, 0.4+).
+//! - [`responses`]: the OpenAI Responses API (`/v1/responses`): request, items, the
+//!   response, stream events and their assembly.
 //! - [`lms`]: the JSON the `lms` CLI prints (`ls`, `ps`, `server status`).
 //! - [`error`]: the `{"error": ...}` envelope any body may carry.
 //! - [`numbers`]: reading server numbers safely (seconds as floats into a `Duration`).
@@ -42,6 +44,7 @@ pub mod lms;
 pub mod native;
 pub mod numbers;
 pub mod openai;
+pub mod responses;
 
 // The crate's README examples compile as doctests.
 #[cfg(doctest)]
