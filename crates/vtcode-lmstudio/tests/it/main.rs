@@ -11,6 +11,7 @@ mod loaded_context;
 mod matrix;
 mod native_chat;
 mod readiness;
+mod responses;
 mod shared_engine;
 mod streaming;
 mod streaming_thirdparty;
