@@ -12,6 +12,7 @@ mod matrix;
 mod native_chat;
 mod readiness;
 mod responses;
+mod responses_emulator;
 mod shared_engine;
 mod streaming;
 mod streaming_thirdparty;
