@@ -7,42 +7,42 @@
 //! `content_index`, `sequence_number`, and the `*.done` events of reasoning text and function
 //! arguments) reads as absent.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::items::{ContentPart, Item};
+use super::event_types::{
+    ArgumentsDoneEvent, DeltaEvent, ErrorEvent, ItemEvent, PartEvent, ResponseEvent, TextDoneEvent,
+};
 use super::response::Response;
-use crate::error::{ErrorCode, ErrorEnvelope, ErrorField, ErrorObject};
-use crate::nullable::null_as_default;
+use crate::error::{ErrorEnvelope, ErrorField, ErrorObject};
 
-tagged_enum! {
+fast_tagged_enum! {
     /// One event of a streamed response, tagged by `type`. Event types this crate does not
     /// model (`response.refusal.delta`, the built-in tools' progress events, ...) are kept
-    /// whole in [`Other`](Self::Other).
-    #[non_exhaustive]
+    /// whole in [`Other`](Self::Other). The larger payloads are boxed, so the enum stays small
+    /// (a stream yields one per token).
     pub enum ResponseStreamEvent {
         /// The response exists; nothing generated yet (`"response.created"`).
-        Created(ResponseEvent) = "response.created",
+        Created(Box<ResponseEvent>) = "response.created",
         /// Waiting to start (`"response.queued"`).
-        Queued(ResponseEvent) = "response.queued",
+        Queued(Box<ResponseEvent>) = "response.queued",
         /// Generation began (`"response.in_progress"`).
-        InProgress(ResponseEvent) = "response.in_progress",
+        InProgress(Box<ResponseEvent>) = "response.in_progress",
         /// The last event of a finished response (`"response.completed"`).
-        Completed(ResponseEvent) = "response.completed",
+        Completed(Box<ResponseEvent>) = "response.completed",
         /// The last event of a failed response; `response.error` says why
         /// (`"response.failed"`).
-        Failed(ResponseEvent) = "response.failed",
+        Failed(Box<ResponseEvent>) = "response.failed",
         /// The last event of a response cut short; `response.incomplete_details` says why
         /// (`"response.incomplete"`).
-        Incomplete(ResponseEvent) = "response.incomplete",
+        Incomplete(Box<ResponseEvent>) = "response.incomplete",
         /// An output item began (`"response.output_item.added"`).
-        OutputItemAdded(ItemEvent) = "response.output_item.added",
+        OutputItemAdded(Box<ItemEvent>) = "response.output_item.added",
         /// An output item is whole (`"response.output_item.done"`).
-        OutputItemDone(ItemEvent) = "response.output_item.done",
+        OutputItemDone(Box<ItemEvent>) = "response.output_item.done",
         /// A message's content part began (`"response.content_part.added"`).
-        ContentPartAdded(PartEvent) = "response.content_part.added",
+        ContentPartAdded(Box<PartEvent>) = "response.content_part.added",
         /// A message's content part is whole (`"response.content_part.done"`).
-        ContentPartDone(PartEvent) = "response.content_part.done",
+        ContentPartDone(Box<PartEvent>) = "response.content_part.done",
         /// A piece of answer text (`"response.output_text.delta"`).
         OutputTextDelta(DeltaEvent) = "response.output_text.delta",
         /// A text part's whole text (`"response.output_text.done"`).
@@ -53,9 +53,9 @@ tagged_enum! {
         /// only this one).
         ReasoningTextDone(TextDoneEvent) = "response.reasoning_text.done",
         /// A reasoning summary part began (`"response.reasoning_summary_part.added"`).
-        ReasoningSummaryPartAdded(PartEvent) = "response.reasoning_summary_part.added",
+        ReasoningSummaryPartAdded(Box<PartEvent>) = "response.reasoning_summary_part.added",
         /// A reasoning summary part is whole (`"response.reasoning_summary_part.done"`).
-        ReasoningSummaryPartDone(PartEvent) = "response.reasoning_summary_part.done",
+        ReasoningSummaryPartDone(Box<PartEvent>) = "response.reasoning_summary_part.done",
         /// A piece of a reasoning summary (`"response.reasoning_summary_text.delta"`; OpenAI).
         ReasoningSummaryTextDelta(DeltaEvent) = "response.reasoning_summary_text.delta",
         /// A reasoning summary part's whole text (`"response.reasoning_summary_text.done"`).
@@ -78,11 +78,13 @@ impl ResponseStreamEvent {
     /// Parses one SSE event's `data`. When the JSON has no `type`, the SSE `event:` name (if
     /// given) is used instead.
     pub fn from_sse(event_name: Option<&str>, data: &str) -> Result<Self, serde_json::Error> {
-        let mut map: Map<String, Value> = serde_json::from_str(data)?;
-        if let Some(name) = event_name.filter(|_| !map.contains_key("type")) {
-            map.insert("type".to_owned(), Value::from(name));
+        match (serde_json::from_str::<Self>(data)?, event_name) {
+            (Self::Other(mut map), Some(name)) if !map.contains_key("type") => {
+                map.insert("type".to_owned(), Value::from(name));
+                Self::from_object(map)
+            }
+            (event, _) => Ok(event),
         }
-        serde_json::from_value(Value::Object(map))
     }
 
     /// Whether this event ends the stream: `response.completed`, `response.failed` or
@@ -191,194 +193,10 @@ fn error_body(map: &Map<String, Value>) -> Option<ErrorObject> {
         })
 }
 
-/// A lifecycle event: the response as it stands.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ResponseEvent {
-    /// The response (whole in `response.completed`, with usage).
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub response: Response,
-    /// The event's position in the stream (OpenAI).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequence_number: Option<u64>,
-    /// Fields this crate does not model (llama.cpp's `timings` on `response.completed`).
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// `response.output_item.added` / `.done`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ItemEvent {
-    /// The item: empty content when added, whole when done.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub item: Option<Item>,
-    /// The item's position in `output` (OpenAI; llama.cpp leaves it out).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_index: Option<u32>,
-    /// The event's position in the stream (OpenAI).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequence_number: Option<u64>,
-    /// Fields this crate does not model.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A content part or summary part added or done.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct PartEvent {
-    /// The item the part belongs to.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub item_id: String,
-    /// The item's position in `output`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_index: Option<u32>,
-    /// The part's position in the item's `content`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_index: Option<u32>,
-    /// The part's position in the item's `summary`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary_index: Option<u32>,
-    /// The part: empty when added, whole when done.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub part: Option<ContentPart>,
-    /// The event's position in the stream (OpenAI).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequence_number: Option<u64>,
-    /// Fields this crate does not model.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A piece of text, reasoning, summary or arguments.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct DeltaEvent {
-    /// The item the piece belongs to.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub item_id: String,
-    /// The item's position in `output`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_index: Option<u32>,
-    /// The part's position in the item's `content`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_index: Option<u32>,
-    /// The summary part's position (summary deltas).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary_index: Option<u32>,
-    /// The piece.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub delta: String,
-    /// The event's position in the stream (OpenAI).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequence_number: Option<u64>,
-    /// Fields this crate does not model (`logprobs`, `obfuscation`).
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// The whole text of a part (`*.done` for text, reasoning and summaries).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct TextDoneEvent {
-    /// The item the text belongs to.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub item_id: String,
-    /// The item's position in `output`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_index: Option<u32>,
-    /// The part's position in the item's `content`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_index: Option<u32>,
-    /// The summary part's position (summary events).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub summary_index: Option<u32>,
-    /// The whole text.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub text: String,
-    /// The event's position in the stream (OpenAI).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequence_number: Option<u64>,
-    /// Fields this crate does not model.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A call's whole arguments (`*_arguments.done`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ArgumentsDoneEvent {
-    /// The call item.
-    #[serde(default, deserialize_with = "null_as_default")]
-    pub item_id: String,
-    /// The item's position in `output`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output_index: Option<u32>,
-    /// The function's name (newer OpenAI events).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The whole arguments, as JSON text.
-    #[serde(default, deserialize_with = "crate::openai::string_or_json")]
-    pub arguments: String,
-    /// The event's position in the stream (OpenAI).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequence_number: Option<u64>,
-    /// Fields this crate does not model.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// `error`: OpenAI's flat `{"type":"error","code","message","param"}`, or an `error` object
-/// nested inside.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct ErrorEvent {
-    /// A machine-readable code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<ErrorCode>,
-    /// What went wrong, for people.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// The request parameter at fault.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub param: Option<String>,
-    /// The error, when the server nests it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ErrorObject>,
-    /// The event's position in the stream (OpenAI).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sequence_number: Option<u64>,
-    /// Fields this crate does not model.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-impl ErrorEvent {
-    /// The error as one object: the nested `error`, with the flat fields filling its gaps.
-    pub fn error_object(&self) -> ErrorObject {
-        let mut object = self.error.clone().unwrap_or_default();
-        if object.message.as_deref().is_none_or(str::is_empty) {
-            object.message.clone_from(&self.message);
-        }
-        if object.code.is_none() {
-            object.code.clone_from(&self.code);
-        }
-        if object.param.is_none() {
-            object.param.clone_from(&self.param);
-        }
-        object
-    }
-
-    /// The message (never empty; see [`ErrorObject::message`]).
-    pub fn message(&self) -> String {
-        self.error_object().message().to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
 
     #[test]
     fn the_sse_name_fills_a_missing_type() {
@@ -386,6 +204,42 @@ mod tests {
             ResponseStreamEvent::from_sse(Some("response.output_text.delta"), r#"{"delta":"x"}"#)
                 .unwrap();
         assert!(matches!(event, ResponseStreamEvent::OutputTextDelta(d) if d.delta == "x"));
+    }
+
+    #[test]
+    fn type_first_or_not_and_unknown_tags_read_alike() {
+        let first: ResponseStreamEvent = serde_json::from_str(
+            r#"{"type":"response.output_text.delta","item_id":"m","delta":"x","x":1}"#,
+        )
+        .unwrap();
+        let last: ResponseStreamEvent = serde_json::from_str(
+            r#"{"item_id":"m","delta":"x","x":1,"type":"response.output_text.delta"}"#,
+        )
+        .unwrap();
+        assert_eq!(first, last);
+        assert!(matches!(&first, ResponseStreamEvent::OutputTextDelta(d) if d.extra["x"] == 1));
+        for text in [
+            r#"{"type":"response.refusal.delta","item_id":"m","delta":"no"}"#,
+            r#"{"item_id":"m","type":"response.refusal.delta","delta":"no"}"#,
+            r#"{"type":7,"delta":"no"}"#,
+            r#"{"type":null,"delta":"no"}"#,
+        ] {
+            let event: ResponseStreamEvent = serde_json::from_str(text).unwrap();
+            let ResponseStreamEvent::Other(map) = &event else {
+                panic!("{text}: {event:?}")
+            };
+            assert_eq!(map.len(), if map.contains_key("item_id") { 3 } else { 2 });
+            assert_eq!(
+                serde_json::to_value(&event).unwrap(),
+                serde_json::from_str::<Value>(text).unwrap()
+            );
+        }
+        let err = serde_json::from_str::<ResponseStreamEvent>(
+            r#"{"type":"response.output_text.delta","delta":5}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("invalid type"), "{err}");
+        assert!(serde_json::from_str::<ResponseStreamEvent>("[1]").is_err());
     }
 
     #[test]

@@ -5,9 +5,14 @@
 //! sent back as the next request's input (stateless turns).
 
 use std::borrow::Cow;
+use std::fmt;
 
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
+
+use super::fast_tagged::visit_tagged;
 
 use crate::nullable::null_as_default;
 use crate::openai::Role;
@@ -160,12 +165,26 @@ impl Serialize for Item {
     }
 }
 
-impl<'de> Deserialize<'de> for Item {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut map = Map::<String, Value>::deserialize(deserializer)?;
-        let tag = tag_of(&map);
-        // OpenAI's short form: a message without `type`.
-        let tag = match tag {
+impl Item {
+    /// The rest of a `type`-first item read into its variant.
+    fn read_rest<'de, A: MapAccess<'de>>(tag: &str, map: A) -> Result<Result<Self, A>, A::Error> {
+        fn rest<'de, T: Deserialize<'de>, A: MapAccess<'de>>(map: A) -> Result<T, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map))
+        }
+        Ok(Ok(match tag {
+            "message" => Self::Message(rest(map)?),
+            "reasoning" => Self::Reasoning(rest(map)?),
+            "function_call" => Self::FunctionCall(rest(map)?),
+            "function_call_output" => Self::FunctionCallOutput(rest(map)?),
+            "mcp_call" => Self::McpCall(rest(map)?),
+            _ => return Ok(Err(map)),
+        }))
+    }
+
+    /// An item from a whole object; a message may leave `type` out.
+    fn from_object<E: de::Error>(mut map: Map<String, Value>) -> Result<Self, E> {
+        let tag = match tag_of(&map) {
+            // OpenAI's short form: a message without `type`.
             None if map.contains_key("role") && !map.contains_key("type") => {
                 Some("message".to_owned())
             }
@@ -186,6 +205,26 @@ impl<'de> Deserialize<'de> for Item {
             Some("function_call_output") => from_fields(map).map(Self::FunctionCallOutput),
             _ => from_fields(map).map(Self::McpCall),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ItemVisitor;
+
+        impl<'de> Visitor<'de> for ItemVisitor {
+            type Value = Item;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object (an item)")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item, A::Error> {
+                visit_tagged(map, Item::read_rest, Item::from_object)
+            }
+        }
+
+        deserializer.deserialize_map(ItemVisitor)
     }
 }
 
@@ -305,7 +344,7 @@ pub(crate) fn join<'a>(pieces: impl Iterator<Item = &'a str>) -> Cow<'a, str> {
     crate::openai::join_text(pieces.map(Cow::Borrowed))
 }
 
-tagged_enum! {
+fast_tagged_enum! {
     /// One part of a message (or of a reasoning item's `content` and `summary`), tagged by
     /// `type`. Unknown part types (`input_file`, `input_audio`, ...) are kept whole.
     pub enum ContentPart {
@@ -385,11 +424,11 @@ impl ContentPart {
 }
 
 /// A part that is only text (`input_text`, `reasoning_text`, `summary_text`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct TextPart {
     /// The text.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default)]
     pub text: String,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -407,7 +446,7 @@ impl TextPart {
 }
 
 /// An `input_image` part.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct InputImage {
     /// An `https:` or `data:` URL.
@@ -425,25 +464,17 @@ pub struct InputImage {
 }
 
 /// An `output_text` part.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct OutputText {
     /// The text.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default)]
     pub text: String,
     /// Citations and the like (kept as sent).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub annotations: Vec<Value>,
     /// Token log probabilities, when asked for (llama.cpp always sends `[]`).
-    #[serde(
-        default,
-        skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logprobs: Vec<Value>,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -451,11 +482,11 @@ pub struct OutputText {
 }
 
 /// A `refusal` part.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct RefusalPart {
     /// Why the model declined, for people.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default)]
     pub refusal: String,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -604,6 +635,19 @@ pub struct McpCallItem {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+deserialize_with_extra!(TextPart { text: "text" });
+deserialize_with_extra!(InputImage {
+    image_url: "image_url",
+    file_id: "file_id",
+    detail: "detail",
+});
+deserialize_with_extra!(OutputText {
+    text: "text",
+    annotations: "annotations",
+    logprobs: "logprobs",
+});
+deserialize_with_extra!(RefusalPart { refusal: "refusal" });
 
 #[cfg(test)]
 mod tests {

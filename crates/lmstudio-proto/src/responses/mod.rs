@@ -32,7 +32,11 @@
 //! assert_eq!(serde_json::to_value(&next).unwrap()["type"], "function_call_output");
 //! ```
 
+#[macro_use]
+mod fast_tagged;
+
 mod assembler;
+mod event_types;
 mod events;
 mod items;
 mod request;
@@ -40,10 +44,10 @@ mod response;
 mod tools;
 
 pub use assembler::{ResponseAssembler, StreamEndedEarly};
-pub use events::{
-    ArgumentsDoneEvent, DeltaEvent, ErrorEvent, ItemEvent, PartEvent, ResponseEvent,
-    ResponseStreamEvent, TextDoneEvent,
+pub use event_types::{
+    ArgumentsDoneEvent, DeltaEvent, ErrorEvent, ItemEvent, PartEvent, ResponseEvent, TextDoneEvent,
 };
+pub use events::ResponseStreamEvent;
 pub use items::{
     Content, ContentPart, FunctionCallItem, FunctionCallOutputItem, InputImage, Item, ItemStatus,
     McpCallItem, MessageItem, OutputText, ReasoningItem, RefusalPart, TextPart,

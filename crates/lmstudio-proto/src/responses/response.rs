@@ -8,7 +8,6 @@ use serde_json::{Map, Value};
 
 use super::items::{FunctionCallItem, Item};
 use crate::error::ErrorObject;
-use crate::nullable::null_as_default;
 
 open_enum! {
     /// Where a response is (`status`).
@@ -32,11 +31,11 @@ open_enum! {
 /// A response. llama.cpp's first stream events carry only `id`, `object` and `status`;
 /// OpenAI echoes the request's settings (`tools`, `text`, `temperature`, ... kept in
 /// `extra`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct Response {
     /// The response id (`resp_...`): pass it as `previous_response_id` to continue.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default)]
     pub id: String,
     /// `response`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,14 +50,10 @@ pub struct Response {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ResponseStatus>,
     /// The model that answered.
-    #[serde(
-        default,
-        skip_serializing_if = "String::is_empty",
-        deserialize_with = "null_as_default"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub model: String,
     /// The output items: reasoning, messages, function calls, ...
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default)]
     pub output: Vec<Item>,
     /// Token counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,11 +158,11 @@ impl From<u64> for Timestamp {
 }
 
 /// `incomplete_details`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct IncompleteDetails {
     /// `max_output_tokens`, `content_filter`, ... (OpenAI's own examples also say `max_tokens`).
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default)]
     pub reason: String,
     /// Fields this crate does not model.
     #[serde(flatten)]
@@ -175,17 +170,17 @@ pub struct IncompleteDetails {
 }
 
 /// Token counts of a response (`usage`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct ResponseUsage {
     /// Input tokens.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default)]
     pub input_tokens: u64,
     /// Output tokens (reasoning included).
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default)]
     pub output_tokens: u64,
     /// Both.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default)]
     pub total_tokens: u64,
     /// Breakdown of the input tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,7 +206,7 @@ impl ResponseUsage {
 }
 
 /// `usage.input_tokens_details`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct InputTokensDetails {
     /// Input tokens served from the cache.
@@ -223,7 +218,7 @@ pub struct InputTokensDetails {
 }
 
 /// `usage.output_tokens_details`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct OutputTokensDetails {
     /// Output tokens spent reasoning.
@@ -233,3 +228,33 @@ pub struct OutputTokensDetails {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+deserialize_with_extra!(Response {
+    id: "id",
+    object: "object",
+    created_at: "created_at",
+    completed_at: "completed_at",
+    status: "status",
+    model: "model",
+    output: "output",
+    usage: "usage",
+    error: "error",
+    incomplete_details: "incomplete_details",
+    previous_response_id: "previous_response_id",
+    instructions: "instructions",
+    max_output_tokens: "max_output_tokens",
+});
+deserialize_with_extra!(IncompleteDetails { reason: "reason" });
+deserialize_with_extra!(ResponseUsage {
+    input_tokens: "input_tokens",
+    output_tokens: "output_tokens",
+    total_tokens: "total_tokens",
+    input_tokens_details: "input_tokens_details",
+    output_tokens_details: "output_tokens_details",
+});
+deserialize_with_extra!(InputTokensDetails {
+    cached_tokens: "cached_tokens"
+});
+deserialize_with_extra!(OutputTokensDetails {
+    reasoning_tokens: "reasoning_tokens"
+});
