@@ -7,10 +7,8 @@ use std::fmt;
 use serde_json::Map;
 
 use super::events::ResponseStreamEvent;
-use super::items::{
-    ContentPart, FunctionCallItem, Item, ItemStatus, McpCallItem, MessageItem, OutputText,
-    ReasoningItem, TextPart,
-};
+use super::items::{FunctionCallItem, Item, ItemStatus, McpCallItem, MessageItem, ReasoningItem};
+use super::parts::{ContentPart, OutputText, TextPart};
 use super::response::{Response, ResponseStatus, ResponseUsage};
 use crate::openai::Role;
 

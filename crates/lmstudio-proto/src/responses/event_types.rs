@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::items::{ContentPart, Item};
+use super::items::Item;
+use super::parts::ContentPart;
 use super::response::Response;
 use crate::error::{ErrorCode, ErrorObject};
 use crate::nullable::null_as_default;

@@ -39,6 +39,7 @@ mod assembler;
 mod event_types;
 mod events;
 mod items;
+mod parts;
 mod request;
 mod response;
 mod tools;
@@ -49,9 +50,10 @@ pub use event_types::{
 };
 pub use events::ResponseStreamEvent;
 pub use items::{
-    Content, ContentPart, FunctionCallItem, FunctionCallOutputItem, InputImage, Item, ItemStatus,
-    McpCallItem, MessageItem, OutputText, ReasoningItem, RefusalPart, TextPart,
+    FunctionCallItem, FunctionCallOutputItem, Item, ItemStatus, McpCallItem, MessageItem,
+    ReasoningItem,
 };
+pub use parts::{Content, ContentPart, InputImage, OutputText, RefusalPart, TextPart};
 pub use request::{
     PlainFormat, ReasoningConfig, ReasoningEffort, ReasoningSummary, ResponsesInput,
     ResponsesRequest, TextConfig, TextFormat,
