@@ -14,6 +14,7 @@ mod instructions;
 mod readiness;
 mod refused;
 mod report;
+mod responses_decode;
 mod rss;
 mod servers;
 mod sse_decode;
@@ -31,18 +32,20 @@ const USAGE: &str = "\
 usage: lmstudio-bench [--quick] [--only LIST] [--out FILE] [--root DIR]
 
   --quick      fewer iterations and smaller inputs (a smoke run, figures are noisier)
-  --only LIST  comma-separated subset of: readiness,engine,get,instructions,sse,refused,rss,footprint
+  --only LIST  comma-separated subset of: readiness,engine,get,instructions,sse,responses,refused,rss,
+               footprint
   --out FILE   where to write the JSON results (default: <root>/target/bench/latest.json)
   --root DIR   the repository root (default: the parent of this crate)
 ";
 
 /// All benchmarks, in run order.
-const ALL: [&str; 8] = [
+const ALL: [&str; 9] = [
     "readiness",
     "engine",
     "get",
     "instructions",
     "sse",
+    "responses",
     "refused",
     "rss",
     "footprint",
@@ -194,6 +197,7 @@ fn run(options: Options) -> Result<(), String> {
             "engine" => runtime.block_on(engine_reuse::run(params)),
             "get" => runtime.block_on(get_loop::run(params)),
             "sse" => runtime.block_on(sse_decode::run(params)),
+            "responses" => responses_decode::run(params),
             "refused" => runtime.block_on(refused::run(params)),
             "rss" => runtime.block_on(rss::run(params)),
             "instructions" => instructions::run(params, &options.root),

@@ -157,7 +157,7 @@ async fn codex_style(url: &str) -> Result<(), String> {
         return Err(format!("baseline: {MODEL} not listed"));
     }
     // 3. Load it by using it.
-    let body = json!({ "model": MODEL, "input": "", "max_output_tokens": 1 });
+    let body = json!({ "model": MODEL, "input": "", "max_output_tokens": 1, "text": { "format": { "type": "text" } } });
     http.post(format!("{url}/v1/responses"))
         .json(&body)
         .send()

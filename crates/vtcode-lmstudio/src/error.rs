@@ -181,6 +181,26 @@ pub enum LmStudioError {
         /// The transport error behind it.
         source: Option<ErrorSource>,
     },
+    /// LM Studio refused one of a Responses request's tools: it accepts `function` and `mcp`
+    /// tools only (HTTP 400 `invalid_union_discriminator` with `param: "tools.N.type"`). The
+    /// tool is named from the request; [`crate::strip_unsupported_tools`] removes such tools.
+    UnsupportedTool {
+        /// The tool's position in the request's `tools`.
+        index: usize,
+        /// The tool's `type`, from the request.
+        tool_type: String,
+        /// The tool's name (a function's `name`, an MCP server's `server_label`), when it
+        /// has one.
+        tool_name: Option<String>,
+        /// The HTTP status (400).
+        status: StatusCode,
+        /// The URL of the request.
+        url: String,
+        /// The server's own message.
+        message: String,
+        /// The transport error behind it.
+        source: Option<ErrorSource>,
+    },
     /// The task running a shared download, load or model-list read stopped without a result
     /// (it panicked). Trying again starts it afresh.
     Interrupted {
@@ -287,6 +307,30 @@ impl fmt::Display for LmStudioError {
                     None => Ok(()),
                 }
             }
+            Self::UnsupportedTool {
+                index,
+                tool_type,
+                tool_name,
+                status,
+                url,
+                message,
+                ..
+            } => {
+                write!(
+                    f,
+                    "the server at {url} refused tool {index} of the request (type `{tool_type}`"
+                )?;
+                if let Some(name) = tool_name {
+                    write!(f, ", name `{name}`")?;
+                }
+                write!(
+                    f,
+                    "): LM Studio accepts only `function` and `mcp` tools; remove the others \
+                     (vtcode_lmstudio::strip_unsupported_tools does). The server said (HTTP {}): \
+                     {message}",
+                    status.as_u16()
+                )
+            }
             Self::Interrupted { operation } => write!(
                 f,
                 "the task running the operation for {operation} stopped without a result; try again"
@@ -309,7 +353,8 @@ impl StdError for LmStudioError {
             | Self::Server { source, .. }
             | Self::Transport { source, .. }
             | Self::TooLarge { source, .. }
-            | Self::ContextOverflow { source, .. } => source.as_deref().map(|e| e as _),
+            | Self::ContextOverflow { source, .. }
+            | Self::UnsupportedTool { source, .. } => source.as_deref().map(|e| e as _),
             Self::Lms(err) => Some(&**err),
             Self::LmsNotFound
             | Self::Unsupported { .. }
@@ -386,7 +431,9 @@ impl LmStudioError {
             Self::TooLarge { .. } => io::ErrorKind::InvalidData,
             Self::StreamEndedEarly { .. } => io::ErrorKind::UnexpectedEof,
             Self::Interrupted { .. } => io::ErrorKind::Interrupted,
-            Self::ContextOverflow { .. } => io::ErrorKind::InvalidInput,
+            Self::ContextOverflow { .. } | Self::UnsupportedTool { .. } => {
+                io::ErrorKind::InvalidInput
+            }
             Self::Lms(err) => match **err {
                 // A configured path that does not exist is still "lms not found".
                 LmsError::NotFoundAt { .. } => io::ErrorKind::NotFound,
@@ -461,7 +508,8 @@ impl LmStudioError {
         match self {
             Self::Auth { status, .. }
             | Self::Server { status, .. }
-            | Self::ContextOverflow { status, .. } => Some(*status),
+            | Self::ContextOverflow { status, .. }
+            | Self::UnsupportedTool { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -17,7 +17,8 @@
 //! the model list once, downloads the model with progress on stderr if it is missing, then
 //! loads it in the background. [`LMStudioClient`] offers each step separately, an awaited
 //! variant with a [`ReadinessReport`], model metadata, chat (streamed or not), completions,
-//! embeddings, and LM Studio's native chat with model-load progress ([`NativeChatStream`]).
+//! embeddings, the OpenAI Responses API ([`ResponsesStream`]), and LM Studio's native chat
+//! with model-load progress ([`NativeChatStream`]).
 //!
 //! **Two layers.** The seed API — [`ensure_oss_ready`], [`LMStudioClient::try_from_provider`],
 //! [`fetch_models`](LMStudioClient::fetch_models), [`load_model`](LMStudioClient::load_model)
@@ -63,6 +64,8 @@ mod numbers;
 mod progress;
 mod readiness;
 mod resources;
+mod responses;
+mod responses_stream;
 #[cfg(test)]
 mod send_checks;
 mod server;
@@ -93,6 +96,8 @@ pub use progress::{
 };
 pub use readiness::{DownloadStep, LoadStep, ReadinessReport, ReadinessTimings};
 pub use resources::{EngineResources, GpuResources, RESOURCE_LIMITS, Resources};
+pub use responses::{LMSTUDIO_TOOL_TYPES, strip_unsupported_tools};
+pub use responses_stream::{ResponsesStream, ResponsesStreamSummary};
 pub use server::{NativeApi, ServerInfo, ServerKind};
 pub use settings::{DEFAULT_BASE_URL, UrlSource};
 pub use status::LoadedModelStatus;

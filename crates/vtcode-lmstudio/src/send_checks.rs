@@ -40,12 +40,16 @@ fn futures_are_send(client: &LMStudioClient, config: &VTCodeConfig) {
     let native = crate::proto::native::v1::ChatRequest::new("m", "hi");
     check(client.native_chat(native.clone()));
     check(client.native_chat_stream(native));
+    let responses = crate::proto::responses::ResponsesRequest::new("m", "hi");
+    check(client.responses(responses.clone()));
+    check(client.responses_stream(responses));
 }
 
 /// Never called: the native stream's summary future is `Send` too.
 #[allow(dead_code)]
-fn stream_futures_are_send(stream: crate::NativeChatStream) {
+fn stream_futures_are_send(stream: crate::NativeChatStream, responses: crate::ResponsesStream) {
     send(&stream.into_summary());
+    send(&responses.into_summary());
 }
 
 #[test]
@@ -56,5 +60,6 @@ fn handles_cross_threads() {
     fn send_static<T: Send + 'static>() {}
     send_static::<crate::ChatStream>();
     send_static::<crate::NativeChatStream>();
+    send_static::<crate::ResponsesStream>();
     send_static::<crate::LMStudioClientBuilder>();
 }

@@ -39,7 +39,7 @@ impl StreamRun {
         }
     }
 
-    fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "completion_tokens": self.completion_tokens,
             "ttft_ms": ms(self.ttft),
@@ -129,23 +129,35 @@ pub(crate) struct Metrics {
     pub(crate) ensure_refusal: Option<Duration>,
     /// The requests `ensure_oss_ready` sent for the unserved default model.
     pub(crate) ensure_requests: Vec<String>,
+    /// The same prompt streamed through `responses_stream` and `chat_stream`, in pairs.
+    pub(crate) responses_vs_chat: Vec<(StreamRun, StreamRun)>,
 }
 
 impl Metrics {
     /// The median tokens/s and time to first token of the throughput runs.
     pub(crate) fn medians(&self) -> Option<(f64, Duration)> {
-        if self.stream_runs.is_empty() {
-            return None;
-        }
-        let mut rates: Vec<f64> = self
-            .stream_runs
-            .iter()
-            .map(StreamRun::tokens_per_second)
-            .collect();
-        rates.sort_by(f64::total_cmp);
-        let mut ttfts: Vec<Duration> = self.stream_runs.iter().map(|r| r.ttft).collect();
-        ttfts.sort();
-        Some((rates[rates.len() / 2], ttfts[ttfts.len() / 2]))
+        median_of(&self.stream_runs.iter().collect::<Vec<_>>())
+    }
+}
+
+/// The median tokens/s and time to first token of `runs`.
+pub(crate) fn median_of(runs: &[&StreamRun]) -> Option<(f64, Duration)> {
+    if runs.is_empty() {
+        return None;
+    }
+    let mut rates: Vec<f64> = runs.iter().map(|r| r.tokens_per_second()).collect();
+    rates.sort_by(f64::total_cmp);
+    let mut ttfts: Vec<Duration> = runs.iter().map(|r| r.ttft).collect();
+    ttfts.sort();
+    Some((rates[rates.len() / 2], ttfts[ttfts.len() / 2]))
+}
+
+impl Metrics {
+    /// The medians of the Responses runs and of the chat runs beside them.
+    pub(crate) fn responses_vs_chat_medians(&self) -> Option<((f64, Duration), (f64, Duration))> {
+        let responses: Vec<&StreamRun> = self.responses_vs_chat.iter().map(|(r, _)| r).collect();
+        let chat: Vec<&StreamRun> = self.responses_vs_chat.iter().map(|(_, c)| c).collect();
+        Some((median_of(&responses)?, median_of(&chat)?))
     }
 }
 
@@ -256,6 +268,7 @@ pub(crate) fn write_report(
             "runs": metrics.stream_runs.iter().map(StreamRun::to_json).collect::<Vec<_>>(),
         },
         "concurrent": concurrent,
+        "responses_vs_chat": responses_vs_chat(metrics),
         "loadavg": { "start": facts.loadavg[0], "end": facts.loadavg[1] },
         "ensure_oss_ready_refusal_ms": metrics.ensure_refusal.map(ms),
         "ensure_oss_ready_requests": metrics.ensure_requests,
@@ -264,6 +277,22 @@ pub(crate) fn write_report(
     let text = serde_json::to_string_pretty(&report)
         .map_err(|e| format!("cannot encode {}: {e}", path.display()))?;
     std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The Responses-vs-chat pairs for the report.
+fn responses_vs_chat(metrics: &Metrics) -> Value {
+    let Some(((r_rate, r_ttft), (c_rate, c_ttft))) = metrics.responses_vs_chat_medians() else {
+        return Value::Null;
+    };
+    json!({
+        "definition": "same prompt and max tokens, temperature 0, one warm-up each, then alternating; tokens/s = output tokens / (last event - first event); ttft = request sent -> first non-empty text delta",
+        "responses_stream": { "median_tokens_per_second": round(r_rate), "median_ttft_ms": ms(r_ttft) },
+        "chat_stream": { "median_tokens_per_second": round(c_rate), "median_ttft_ms": ms(c_ttft) },
+        "pairs": metrics.responses_vs_chat.iter().map(|(r, c)| json!({
+            "responses_stream": r.to_json(),
+            "chat_stream": c.to_json(),
+        })).collect::<Vec<_>>(),
+    })
 }
 
 /// Tokens per second over `wall`.

@@ -8,6 +8,7 @@ mod inference;
 mod metrics;
 mod proxy;
 mod readiness;
+mod responses;
 mod server;
 mod setup;
 
@@ -152,6 +153,7 @@ async fn run_all(options: &Options) -> Result<(), String> {
     let url = plain.base_url();
     readiness::run(&mut suite, &mut tally, &mut metrics, &url, plain.port()).await;
     inference::run(&mut suite, &mut tally, &mut metrics, &url).await;
+    responses::run(&mut suite, &mut tally, &mut metrics, &url).await;
     let plain_stop = plain.stop().await;
 
     let key = api_key();
@@ -212,6 +214,14 @@ fn print_figures(facts: &RunFacts<'_>, metrics: &Metrics) {
             crate::checks::millis(ttft),
             metrics.stream_runs.len(),
             metrics.stream_max_tokens
+        );
+    }
+    if let Some(((r_rate, r_ttft), (c_rate, c_ttft))) = metrics.responses_vs_chat_medians() {
+        println!(
+            "real-server: same prompt, median of {} pairs: responses_stream {r_rate:.1} tokens/s, first text after {}; chat_stream {c_rate:.1} tokens/s, first text after {}",
+            metrics.responses_vs_chat.len(),
+            crate::checks::millis(r_ttft),
+            crate::checks::millis(c_ttft)
         );
     }
     if let Some(c) = &metrics.concurrent {

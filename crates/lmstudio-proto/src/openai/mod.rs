@@ -39,3 +39,7 @@ pub use tools::{
     ToolChoiceMode, ToolType,
 };
 pub use usage::{CompletionTokensDetails, PromptTokensDetails, Stats, Usage};
+
+// Shared with the Responses API types.
+pub(crate) use message::join as join_text;
+pub(crate) use tools::string_or_json;

@@ -17,5 +17,7 @@ mod nulls;
 mod openai_chat;
 mod openai_models;
 mod openai_stream;
+mod responses_llama;
+mod responses_openai;
 mod thirdparty;
 mod tool_calls;

@@ -13,6 +13,7 @@ use lmstudio_proto::native::{v0, v1};
 use lmstudio_proto::openai::{
     ChatCompletionChunk, ChatCompletionResponse, CompletionResponse, EmbeddingResponse, ModelList,
 };
+use lmstudio_proto::responses::{Response, ResponseStreamEvent};
 
 /// For each `name: Type = "sample.json"`, a module `name` with two tests: the sample is fully
 /// populated, and every key of it may be `null`.
@@ -56,6 +57,8 @@ populated_samples! {
     lms_ps: Vec<LmsLoadedModel> = "lms_ps.json";
     lms_server_status: LmsServerStatus = "lms_server_status.json";
     lms_runtime_survey: LmsRuntimeSurvey = "lms_runtime_survey.json";
+    responses_response: Response = "responses_response.json";
+    responses_events: Vec<ResponseStreamEvent> = "responses_events.json";
 }
 
 #[test]

@@ -43,6 +43,11 @@ pub enum StreamFault {
     /// After this many `data:` chunks, abort the connection mid-body (the chunked encoding is
     /// never terminated).
     AbortAfter(usize),
+    /// After this many `data:` chunks, send the bare error JSON LM Studio has sent inside a
+    /// Responses stream, `data: {"code":500,"message":"The model produced output that does not
+    /// match the expected peg-native format","type":"server_error"}` (no `error` key, no
+    /// event name), and end the body.
+    BareErrorAfter(usize),
 }
 
 /// Default download speed: 10 GB/s, so the default 12 GB model downloads in about 1.2 s.
@@ -160,6 +165,13 @@ impl EmulatorBuilder {
     /// Streamed answers send an error chunk after `n` chunks, then end without `[DONE]`.
     pub fn inject_stream_error_after(mut self, n: usize) -> Self {
         self.stream_fault = Some(StreamFault::ErrorAfter(n));
+        self
+    }
+
+    /// Streamed answers send LM Studio's bare 500-shaped error JSON after `n` chunks (see
+    /// [`StreamFault::BareErrorAfter`]), then end.
+    pub fn inject_bare_stream_error_after(mut self, n: usize) -> Self {
+        self.stream_fault = Some(StreamFault::BareErrorAfter(n));
         self
     }
 

@@ -1,10 +1,10 @@
 //! `POST /v1/chat/completions`, streamed and not.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value, json};
 
-use super::builder::ReasoningField;
+use super::builder::{ReasoningField, StreamFault};
 use super::catalog::ModelKind;
 use super::clock;
 use super::generate::{self, Generation};
@@ -77,6 +77,50 @@ pub(crate) fn context_overflow(prompt_tokens: u64, context_length: u32) -> Optio
     })
 }
 
+/// What a chat-shaped request (chat completions, responses) has once it may be answered:
+/// the serving instance, the state's stream settings, and the generated answer.
+pub(crate) struct Prepared {
+    /// The instance serving the request.
+    pub(crate) served: Served,
+    /// Where reasoning goes.
+    pub(crate) field: ReasoningField,
+    /// This request's number (ids derive from it).
+    pub(crate) seed: u64,
+    /// Pause between streamed events.
+    pub(crate) delay: Duration,
+    /// The fault to inject into a stream.
+    pub(crate) fault: Option<StreamFault>,
+    /// The answer.
+    pub(crate) generation: Generation,
+}
+
+/// Resolves the model, reads the stream settings, generates the answer, and refuses a prompt
+/// longer than the loaded context: the start every chat-shaped route shares. `Err` is the
+/// response to send instead.
+pub(crate) async fn prepare(
+    shared: &Shared,
+    request: &Map<String, Value>,
+) -> Result<Prepared, Resp> {
+    let served = serve_llm(shared, request).await?;
+    let (field, seed, delay, fault) = {
+        let mut state = lock(shared);
+        let seed = state.next_counter();
+        (state.reasoning, seed, state.chunk_delay, state.stream_fault)
+    };
+    let generation = generate::generate_chat(request, field != ReasoningField::None, seed);
+    if let Some(response) = context_overflow(generation.prompt_tokens, served.context_length) {
+        return Err(response);
+    }
+    Ok(Prepared {
+        served,
+        field,
+        seed,
+        delay,
+        fault,
+        generation,
+    })
+}
+
 /// Handles a chat completion request.
 pub(crate) async fn chat_completions(shared: &Shared, body: &str) -> Resp {
     let request = match reply::parse_object(body) {
@@ -86,19 +130,17 @@ pub(crate) async fn chat_completions(shared: &Shared, body: &str) -> Resp {
     if let Some(response) = validate(&request) {
         return response;
     }
-    let served = match serve_llm(shared, &request).await {
-        Ok(served) => served,
+    let Prepared {
+        served,
+        field,
+        seed,
+        delay,
+        fault,
+        generation,
+    } = match prepare(shared, &request).await {
+        Ok(prepared) => prepared,
         Err(response) => return response,
     };
-    let (field, seed, delay, fault) = {
-        let mut state = lock(shared);
-        let seed = state.next_counter();
-        (state.reasoning, seed, state.chunk_delay, state.stream_fault)
-    };
-    let generation = generate::generate_chat(&request, field != ReasoningField::None, seed);
-    if let Some(response) = context_overflow(generation.prompt_tokens, served.context_length) {
-        return response;
-    }
     let meta = Meta {
         id: format!("chatcmpl-{}", clock::base36_id(seed, 21)),
         created: clock::unix_secs(SystemTime::now()),

@@ -41,8 +41,19 @@ pub(crate) struct SseWriter {
     fault: Option<StreamFault>,
     sent: usize,
     stopped: bool,
-    /// For the named events of `/api/v1/chat`: the instance id an injected `chat.end` names.
-    native: Option<String>,
+    /// Which protocol the stream speaks, for the shape of an injected error.
+    dialect: Dialect,
+}
+
+/// The protocol of a stream.
+#[derive(Clone, Debug)]
+enum Dialect {
+    /// `data:` chunks until `data: [DONE]` (`/v1/chat/completions`, `/v1/completions`).
+    Chunks,
+    /// The named events of `/api/v1/chat`, with the instance id an injected `chat.end` names.
+    Native(String),
+    /// The named events of `/v1/responses`.
+    Responses,
 }
 
 /// A response that streams `chunks` as `data:` events, then `data: [DONE]` (unless a fault
@@ -83,7 +94,7 @@ pub(crate) fn sse_response(delay: Duration, fault: Option<StreamFault>) -> (Resp
         fault,
         sent: 0,
         stopped: false,
-        native: None,
+        dialect: Dialect::Chunks,
     };
     (response, writer)
 }
@@ -96,7 +107,19 @@ pub(crate) fn native_sse_response(
     model_instance_id: &str,
 ) -> (Resp, SseWriter) {
     let (response, mut writer) = sse_response(delay, fault);
-    writer.native = Some(model_instance_id.to_owned());
+    writer.dialect = Dialect::Native(model_instance_id.to_owned());
+    (response, writer)
+}
+
+/// Like [`sse_response`], for the named events of `/v1/responses`: an injected error is an
+/// `error` event as OpenAI documents it (`type`, `code`, `message`, `param`,
+/// `sequence_number`), and the body ends without a terminal event.
+pub(crate) fn responses_sse_response(
+    delay: Duration,
+    fault: Option<StreamFault>,
+) -> (Resp, SseWriter) {
+    let (response, mut writer) = sse_response(delay, fault);
+    writer.dialect = Dialect::Responses;
     (response, writer)
 }
 
@@ -158,17 +181,40 @@ impl SseWriter {
                     "param": null,
                     "code": null,
                 });
-                let text = match &self.native {
-                    None => format!("data: {}\n\n", json!({ "error": object })),
-                    Some(instance) => {
+                let text = match &self.dialect {
+                    Dialect::Chunks => format!("data: {}\n\n", json!({ "error": object })),
+                    Dialect::Native(instance) => {
                         let error = json!({ "type": "error", "error": object });
                         let end = json!({ "type": "chat.end", "result": {
                             "model_instance_id": instance, "output": [],
                         }});
                         format!("event: error\ndata: {error}\n\nevent: chat.end\ndata: {end}\n\n")
                     }
+                    Dialect::Responses => {
+                        let error = json!({
+                            "type": "error",
+                            "code": "internal_error",
+                            "message": object["message"],
+                            "param": null,
+                            "sequence_number": self.sent,
+                        });
+                        format!("event: error\ndata: {error}\n\n")
+                    }
                 };
                 let _ = self.tx.send(Ok(Bytes::from(text))).await;
+                true
+            }
+            StreamFault::BareErrorAfter(n) if self.sent >= n => {
+                self.pause().await;
+                let error = json!({
+                    "code": 500,
+                    "message": "The model produced output that does not match the expected peg-native format",
+                    "type": "server_error",
+                });
+                let _ = self
+                    .tx
+                    .send(Ok(Bytes::from(format!("data: {error}\n\n"))))
+                    .await;
                 true
             }
             StreamFault::DropAfter(n) if self.sent >= n => true,

@@ -1,4 +1,4 @@
-//! `/v1/completions`, `/v1/embeddings` and `/v1/responses`.
+//! `/v1/completions` and `/v1/embeddings` (`/v1/responses`: `responses.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::support;
@@ -113,79 +113,4 @@ async fn embeddings_are_deterministic_unit_vectors() {
         [KEY],
         "without evicting the LLM"
     );
-}
-
-#[tokio::test]
-async fn responses_answer_with_output_text_and_usage() {
-    let emulator = emulator().await;
-    let body = post(
-        &emulator.url(),
-        "/v1/responses",
-        &json!({"model": KEY, "input": "Provide a prime number less than 50"}),
-    )
-    .await
-    .json();
-    assert!(body["id"].as_str().unwrap().starts_with("resp_"));
-    assert_eq!(body["object"], "response");
-    assert_eq!(body["status"], "completed");
-    let message = body["output"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["type"] == "message")
-        .unwrap();
-    let text = message["content"][0]["text"].as_str().unwrap();
-    assert!(text.contains("prime number"));
-    assert_eq!(message["content"][0]["type"], "output_text");
-    assert!(body["usage"]["output_tokens"].as_u64().unwrap() > 0);
-    let short = post(&emulator.url(), "/v1/responses", &json!({"model": KEY, "input": [{"role": "user", "content": "hi"}], "max_output_tokens": 2})).await.json();
-    assert_eq!(short["status"], "incomplete");
-    assert_eq!(short["incomplete_details"]["reason"], "max_output_tokens");
-    assert_eq!(short["usage"]["output_tokens"], 2);
-}
-
-#[tokio::test]
-async fn responses_call_function_tools_and_stream_named_events() {
-    let emulator = emulator().await;
-    let tools = json!([{"type": "function", "name": "shell", "parameters": {"type": "object", "properties": {"command": {"type": "string"}}}}]);
-    let body = post(
-        &emulator.url(),
-        "/v1/responses",
-        &json!({"model": KEY, "input": "run shell ls", "tools": tools}),
-    )
-    .await
-    .json();
-    let call = &body["output"][0];
-    assert_eq!(call["type"], "function_call");
-    assert_eq!(call["name"], "shell");
-    assert!(serde_json::from_str::<Value>(call["arguments"].as_str().unwrap()).is_ok());
-    let streamed = post(
-        &emulator.url(),
-        "/v1/responses",
-        &json!({"model": KEY, "input": "hello", "stream": true}),
-    )
-    .await;
-    let events = streamed.sse_events();
-    let names: Vec<&str> = events.iter().map(|(n, _)| n.as_deref().unwrap()).collect();
-    assert_eq!(names.first(), Some(&"response.created"));
-    assert_eq!(names.last(), Some(&"response.completed"));
-    assert!(names.contains(&"response.output_text.delta"));
-    let deltas: String = events
-        .iter()
-        .filter(|(n, _)| n.as_deref() == Some("response.output_text.delta"))
-        .map(|(_, d)| {
-            serde_json::from_str::<Value>(d).unwrap()["delta"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    let done: Value = serde_json::from_str(&events.last().unwrap().1).unwrap();
-    assert_eq!(
-        deltas,
-        done["response"]["output"][0]["content"][0]["text"]
-            .as_str()
-            .unwrap()
-    );
-    assert_eq!(done["type"], "response.completed");
 }

@@ -15,5 +15,6 @@ mod inference;
 mod jit;
 mod load;
 mod profiles;
+mod responses;
 mod streaming;
 mod support;

@@ -13,6 +13,8 @@ mod matrix;
 mod native_chat;
 mod readiness;
 mod resources;
+mod responses;
+mod responses_emulator;
 mod shared_engine;
 mod streaming;
 mod streaming_thirdparty;

@@ -126,3 +126,21 @@ pub(crate) fn sse_data(body: &str) -> Vec<&str> {
     }
     panic!("stream has no [DONE]");
 }
+
+/// The named events of an SSE body that has no `[DONE]` (the Responses API): each event's
+/// `event:` name and `data:` payload, in order. Only what these fixtures need: single-line
+/// fields, LF line ends, events separated by blank lines; other lines are ignored.
+pub(crate) fn sse_named_events(body: &str) -> Vec<(Option<&str>, &str)> {
+    let mut events = Vec::new();
+    let mut name = None;
+    for line in body.lines() {
+        if let Some(value) = line.strip_prefix("event:") {
+            name = Some(value.trim_start());
+        } else if let Some(data) = line.strip_prefix("data:") {
+            events.push((name.take(), data.strip_prefix(' ').unwrap_or(data)));
+        } else if line.is_empty() {
+            name = None;
+        }
+    }
+    events
+}
