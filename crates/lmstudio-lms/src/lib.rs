@@ -40,7 +40,7 @@ pub use discovery::{
 pub use error::{LmsError, NOT_FOUND_MESSAGE};
 pub use estimate::{EstimateOptions, EstimateVerdict, LoadEstimate};
 pub use lms::{DEFAULT_TIMEOUT, GetOptions, GetOutcome, Lms, LoadOptions};
-pub use progress::{DownloadProgress, format_bytes, parse_progress_line};
+pub use progress::{DownloadProgress, format_bytes, format_bytes_1024, parse_progress_line};
 pub use server_config::{
     MAX_SERVER_CONFIG_BYTES, SERVER_CONFIG_FILE, ServerConfig, ServerConfigError,
     read_server_config, read_user_server_config, user_lmstudio_home,

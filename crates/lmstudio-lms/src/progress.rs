@@ -108,17 +108,37 @@ fn find_percent(line: &str) -> Option<(f64, &str)> {
 /// assert_eq!(lmstudio_lms::format_bytes(512), "512 B");
 /// ```
 pub fn format_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    format_in_units(bytes, 1000.0, &["B", "KB", "MB", "GB", "TB"])
+}
+
+/// Formats a byte count as `lms` prints memory (`formatSizeBytes1024`, used by
+/// `lms load --estimate-only`): base 1024, two decimals.
+///
+/// ```
+/// assert_eq!(lmstudio_lms::format_bytes_1024(13_250_000_000), "12.34 GiB");
+/// assert_eq!(lmstudio_lms::format_bytes_1024(1536), "1.50 KiB");
+/// assert_eq!(lmstudio_lms::format_bytes_1024(1023), "1023 Bytes");
+/// assert_eq!(lmstudio_lms::format_bytes_1024(24 << 30), "24.00 GiB");
+/// assert_eq!(lmstudio_lms::format_bytes_1024(u64::MAX), "16777216.00 TiB");
+/// assert_eq!(lmstudio_lms::format_bytes_1024(0), "0 Bytes");
+/// ```
+pub fn format_bytes_1024(bytes: u64) -> String {
+    format_in_units(bytes, 1024.0, &["Bytes", "KiB", "MiB", "GiB", "TiB"])
+}
+
+/// `bytes` in the largest of `units` (each `base` times the one before) that keeps the value
+/// at least 1, with two decimals; whole bytes in the first unit.
+fn format_in_units(bytes: u64, base: f64, units: &[&str]) -> String {
     let mut value = bytes as f64;
     let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
+    while value >= base && unit + 1 < units.len() {
+        value /= base;
         unit += 1;
     }
     if unit == 0 {
-        format!("{bytes} B")
+        format!("{bytes} {}", units[0])
     } else {
-        format!("{value:.2} {}", UNITS[unit])
+        format!("{value:.2} {}", units[unit])
     }
 }
 

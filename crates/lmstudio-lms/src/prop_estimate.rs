@@ -18,25 +18,6 @@ fn config() -> Config {
     config
 }
 
-/// Bytes as lms's `formatSizeBytes1024` prints them: `0 Bytes`, `512 Bytes`, `12.34 GiB`.
-fn format_1024(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["Bytes", "KiB", "MiB", "GiB", "TiB"];
-    if bytes == 0 {
-        return "0 Bytes".to_owned();
-    }
-    let mut index = 0;
-    let mut size = bytes as f64;
-    while size >= 1024.0 && index < UNITS.len() - 1 {
-        size /= 1024.0;
-        index += 1;
-    }
-    if index == 0 {
-        format!("{bytes} Bytes")
-    } else {
-        format!("{size:.2} {}", UNITS[index])
-    }
-}
-
 /// `n` grouped by threes with `separator` (as `toLocaleString` does in most locales).
 fn grouped(n: u64, separator: char) -> String {
     let digits = n.to_string();
@@ -132,8 +113,8 @@ proptest! {
             let text = sep.map_or_else(|| n.to_string(), |s| grouped(n, s));
             lines.push(format!("Context Length: {text}"));
         }
-        lines.push(format!("Estimated GPU Memory:   {on}{}{off}", format_1024(gpu)));
-        lines.push(format!("Estimated Total Memory: {on}{}{off}", format_1024(total)));
+        lines.push(format!("Estimated GPU Memory:   {on}{}{off}", crate::format_bytes_1024(gpu)));
+        lines.push(format!("Estimated Total Memory: {on}{}{off}", crate::format_bytes_1024(total)));
         if low {
             lines.push(format!("Confidence: {on}LOW{off}"));
         }

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use lmstudio_lms::{EstimateOptions, LoadEstimate};
+use lmstudio_lms::{EstimateOptions, LoadEstimate, format_bytes_1024};
 
 use crate::client::LMStudioClient;
 use crate::error::LmStudioError;
@@ -130,34 +130,4 @@ pub(crate) fn warning(model: &str, estimate: &LoadEstimate) -> Option<String> {
             }
         )
     })
-}
-
-/// Memory as LM Studio shows it: base 1024, two decimals (`12.34 GiB`, `512 Bytes`).
-pub(crate) fn format_bytes_1024(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["Bytes", "KiB", "MiB", "GiB", "TiB"];
-    let mut index = 0;
-    let mut size = bytes as f64;
-    while size >= 1024.0 && index < UNITS.len() - 1 {
-        size /= 1024.0;
-        index += 1;
-    }
-    if index == 0 {
-        format!("{bytes} Bytes")
-    } else {
-        format!("{size:.2} {}", UNITS[index])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn memory_is_shown_base_1024() {
-        assert_eq!(format_bytes_1024(0), "0 Bytes");
-        assert_eq!(format_bytes_1024(1023), "1023 Bytes");
-        assert_eq!(format_bytes_1024(1536), "1.50 KiB");
-        assert_eq!(format_bytes_1024(24 << 30), "24.00 GiB");
-        assert_eq!(format_bytes_1024(u64::MAX), "16777216.00 TiB");
-    }
 }

@@ -6,6 +6,8 @@
 use std::io::Write;
 use std::time::Duration;
 
+use lmstudio_lms::format_bytes_1024;
+
 use super::client::Server;
 use super::{args, fail};
 
@@ -196,22 +198,6 @@ impl FakeEstimate {
     }
 }
 
-/// Bytes as `lms`'s `formatSizeBytes1024` prints them: `0 Bytes`, `512 Bytes`, `12.34 GiB`.
-pub(crate) fn format_bytes_1024(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["Bytes", "KiB", "MiB", "GiB", "TiB"];
-    let mut index = 0;
-    let mut size = bytes as f64;
-    while size >= 1024.0 && index < UNITS.len() - 1 {
-        size /= 1024.0;
-        index += 1;
-    }
-    if index == 0 {
-        format!("{bytes} Bytes")
-    } else {
-        format!("{size:.2} {}", UNITS[index])
-    }
-}
-
 fn grouped(n: u64, separator: Option<char>) -> String {
     let digits = n.to_string();
     let Some(separator) = separator else {
@@ -373,11 +359,7 @@ mod tests {
     }
 
     #[test]
-    fn sizes_and_groupings_print_as_lms_prints_them() {
-        assert_eq!(format_bytes_1024(0), "0 Bytes");
-        assert_eq!(format_bytes_1024(512), "512 Bytes");
-        assert_eq!(format_bytes_1024(1536), "1.50 KiB");
-        assert_eq!(format_bytes_1024(13_250_000_000), "12.34 GiB");
+    fn groupings_print_as_lms_prints_them() {
         assert_eq!(grouped(8192, Some(',')), "8,192");
         assert_eq!(grouped(131_072, Some('\u{202f}')), "131\u{202f}072");
         assert_eq!(grouped(512, Some('.')), "512");
