@@ -40,6 +40,7 @@ mod macros;
 mod extra;
 mod nullable;
 mod tagged;
+mod text_or_list;
 
 pub mod anthropic;
 pub mod error;

@@ -1,13 +1,12 @@
 //! Content blocks: what messages, system prompts, tool results and answers are made of.
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::nullable::null_as_default;
+use crate::text_or_list::deserialize_text_or_list;
 
 /// Content: a string (shorthand for one text block) or an array of blocks.
 ///
@@ -92,34 +91,12 @@ impl From<Vec<ContentBlock>> for MessageContent {
 
 impl<'de> Deserialize<'de> for MessageContent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ContentVisitor;
-
-        impl<'de> Visitor<'de> for ContentVisitor {
-            type Value = MessageContent;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or an array of content blocks")
-            }
-
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<MessageContent, E> {
-                Ok(MessageContent::Text(text.to_owned()))
-            }
-
-            fn visit_string<E: de::Error>(self, text: String) -> Result<MessageContent, E> {
-                Ok(MessageContent::Text(text))
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MessageContent, A::Error> {
-                // The hint comes from the input: cap what is reserved up front.
-                let mut blocks = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-                while let Some(block) = seq.next_element()? {
-                    blocks.push(block);
-                }
-                Ok(MessageContent::Blocks(blocks))
-            }
-        }
-
-        deserializer.deserialize_any(ContentVisitor)
+        deserialize_text_or_list(
+            deserializer,
+            "a string or an array of content blocks",
+            Self::Text,
+            Self::Blocks,
+        )
     }
 }
 

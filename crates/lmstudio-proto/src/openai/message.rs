@@ -1,9 +1,8 @@
 //! Chat messages: roles, text or content-part arrays (text, images, thinking, refusals).
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{self, Error as _, SeqAccess, Visitor};
+use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -11,6 +10,7 @@ use super::response::AssistantMessage;
 use super::tools::ToolCall;
 use crate::nullable::null_as_default;
 use crate::tagged::{Tagged, from_fields, tag_of};
+use crate::text_or_list::deserialize_text_or_list;
 
 open_enum! {
     /// Who wrote a message (`role`).
@@ -246,35 +246,12 @@ impl From<Vec<ContentPart>> for MessageContent {
 
 impl<'de> Deserialize<'de> for MessageContent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // A visitor rather than `untagged`: no buffering on the streaming hot path.
-        struct ContentVisitor;
-
-        impl<'de> Visitor<'de> for ContentVisitor {
-            type Value = MessageContent;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or an array of content parts")
-            }
-
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<MessageContent, E> {
-                Ok(MessageContent::Text(text.to_owned()))
-            }
-
-            fn visit_string<E: de::Error>(self, text: String) -> Result<MessageContent, E> {
-                Ok(MessageContent::Text(text))
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MessageContent, A::Error> {
-                // The hint comes from the input: cap what is reserved up front.
-                let mut parts = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-                while let Some(part) = seq.next_element()? {
-                    parts.push(part);
-                }
-                Ok(MessageContent::Parts(parts))
-            }
-        }
-
-        deserializer.deserialize_any(ContentVisitor)
+        deserialize_text_or_list(
+            deserializer,
+            "a string or an array of content parts",
+            Self::Text,
+            Self::Parts,
+        )
     }
 }
 

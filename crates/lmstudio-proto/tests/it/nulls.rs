@@ -6,7 +6,9 @@
 
 use crate::common;
 
-use common::nulls::{assert_nulls_tolerated, assert_populated, defaults_in_debug, populated};
+use common::nulls::{
+    assert_nulls_tolerated, assert_populated, defaults_in_debug, populated, populated_samples,
+};
 use lmstudio_proto::error::ErrorEnvelope;
 use lmstudio_proto::lms::{LmsLoadedModel, LmsModel, LmsRuntimeSurvey, LmsServerStatus};
 use lmstudio_proto::native::{v0, v1};
@@ -15,31 +17,8 @@ use lmstudio_proto::openai::{
 };
 use lmstudio_proto::responses::{Response, ResponseStreamEvent};
 
-/// For each `name: Type = "sample.json"`, a module `name` with two tests: the sample is fully
-/// populated, and every key of it may be `null`.
-macro_rules! populated_samples {
-    ($($name:ident: $ty:ty = $file:literal;)+) => {$(
-        mod $name {
-            use super::*;
-
-            const SAMPLE: &str = include_str!(concat!("../data/populated/", $file));
-
-            #[test]
-            fn sample_is_fully_populated() {
-                let (value, serialized) = populated::<$ty>($file, SAMPLE);
-                assert_populated($file, &value, &serialized);
-            }
-
-            #[test]
-            fn every_key_may_be_null() {
-                let (_, serialized) = populated::<$ty>($file, SAMPLE);
-                assert_nulls_tolerated::<$ty>($file, &serialized);
-            }
-        }
-    )+};
-}
-
 populated_samples! {
+    "../data/populated/";
     openai_models: ModelList = "openai_models.json";
     openai_chat_response: ChatCompletionResponse = "openai_chat_response.json";
     openai_chat_chunks: Vec<ChatCompletionChunk> = "openai_chat_chunks.json";

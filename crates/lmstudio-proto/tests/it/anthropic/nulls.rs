@@ -7,33 +7,10 @@ use lmstudio_proto::anthropic::{
     CountTokensResponse, ErrorResponse, MessagesResponse, StreamEvent,
 };
 
-use crate::common::nulls::{assert_nulls_tolerated, assert_populated, populated};
-
-/// For each `name: Type = "sample.json"`, a module `name` with two tests: the sample is fully
-/// populated, and every key of it may be `null`.
-macro_rules! populated_samples {
-    ($($name:ident: $ty:ty = $file:literal;)+) => {$(
-        mod $name {
-            use super::*;
-
-            const SAMPLE: &str = include_str!(concat!("../../data/anthropic/populated/", $file));
-
-            #[test]
-            fn sample_is_fully_populated() {
-                let (value, serialized) = populated::<$ty>($file, SAMPLE);
-                assert_populated($file, &value, &serialized);
-            }
-
-            #[test]
-            fn every_key_may_be_null() {
-                let (_, serialized) = populated::<$ty>($file, SAMPLE);
-                assert_nulls_tolerated::<$ty>($file, &serialized);
-            }
-        }
-    )+};
-}
+use crate::common::nulls::populated_samples;
 
 populated_samples! {
+    "../../data/anthropic/populated/";
     messages_response: MessagesResponse = "messages_response.json";
     stream_events: Vec<StreamEvent> = "stream_events.json";
     error_response: ErrorResponse = "error_response.json";

@@ -14,6 +14,33 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+/// For each `name: Type = "sample.json"` (a sample in `$dir`, a path relative to the file that
+/// invokes the macro), a module `name` with two tests: the sample is fully populated
+/// ([`assert_populated`]), and every key of it may be `null` ([`assert_nulls_tolerated`]).
+macro_rules! populated_samples {
+    ($dir:literal; $($name:ident: $ty:ty = $file:literal;)+) => {$(
+        mod $name {
+            use super::*;
+            use $crate::common::nulls::{assert_nulls_tolerated, assert_populated, populated};
+
+            const SAMPLE: &str = include_str!(concat!($dir, $file));
+
+            #[test]
+            fn sample_is_fully_populated() {
+                let (value, serialized) = populated::<$ty>($file, SAMPLE);
+                assert_populated($file, &value, &serialized);
+            }
+
+            #[test]
+            fn every_key_may_be_null() {
+                let (_, serialized) = populated::<$ty>($file, SAMPLE);
+                assert_nulls_tolerated::<$ty>($file, &serialized);
+            }
+        }
+    )+};
+}
+pub(crate) use populated_samples;
+
 /// Parses the sample `json` as `T` and returns it with its serialized form.
 pub(crate) fn populated<T>(name: &str, json: &str) -> (T, Value)
 where
