@@ -122,6 +122,20 @@ pub enum LmsError {
         /// The underlying error.
         source: std::io::Error,
     },
+
+    /// A text command (`lms load --estimate-only`) printed something that is not the output
+    /// expected: a line missing, or a value that cannot be read.
+    #[error(
+        "`{command}` printed output that could not be read: {message} (output starts: {excerpt:?})"
+    )]
+    InvalidOutput {
+        /// The command line.
+        command: String,
+        /// What was wrong.
+        message: String,
+        /// The start of the output (ANSI escapes removed, at most 256 characters).
+        excerpt: String,
+    },
 }
 
 fn tail_or_none(tail: &str) -> &str {

@@ -1,4 +1,5 @@
-//! [`Lms`]: the commands (`get`, `ls`, `ps`, `server status`, `load`, `unload`).
+//! [`Lms`]: the commands (`get`, `ls`, `ps`, `server status`, `load`, `unload`), and the one
+//! place their arguments go through, which adds `--port` (see [`Lms::with_port`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -8,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::discovery::{DiscoveryInputs, DiscoverySource, LmsLocation, discover};
 use crate::error::LmsError;
-use crate::process::{self, MAX_JSON_STDOUT, Spec, StdoutMode, Stream};
+use crate::process::{self, Finished, MAX_JSON_STDOUT, Spec, StdoutMode, Stream};
 use crate::progress::{DownloadProgress, ProgressFilter};
 use crate::text::{contains_ignore_ascii_case, head_chars, strip_ansi};
 use crate::validate::validate_model_arg;
@@ -103,6 +104,14 @@ impl LoadOptions {
 /// future kills the child and reaps it. Commands other than [`Lms::get`] have a time limit
 /// ([`DEFAULT_TIMEOUT`], see [`Lms::with_timeout`]).
 ///
+/// With a port set ([`Lms::with_port`]), every command that connects to LM Studio as a client
+/// (`get`, `ls`, `ps`, `load`, `unload`, and any added later) gets `--port N`. That matters:
+/// without `--port`, `lms` looks for LM Studio on its last used port and *starts* it when it
+/// is not running; with `--port N` it only checks `http://127.0.0.1:N/lmstudio-greeting` and
+/// exits 1 ("The server does not appear to be running…") when nothing answers. `server status`
+/// takes no `--port` (it reads LM Studio's record of its server and never starts anything),
+/// and [`Lms::server_start`] passes the port of the server it starts.
+///
 /// ```no_run
 /// # async fn demo() -> Result<(), lmstudio_lms::LmsError> {
 /// let lms = lmstudio_lms::Lms::locate(None)?;
@@ -115,6 +124,7 @@ impl LoadOptions {
 pub struct Lms {
     location: LmsLocation,
     timeout: Duration,
+    port: Option<u16>,
 }
 
 impl Lms {
@@ -123,6 +133,7 @@ impl Lms {
         Lms {
             location,
             timeout: DEFAULT_TIMEOUT,
+            port: None,
         }
     }
 
@@ -158,6 +169,63 @@ impl Lms {
         self
     }
 
+    /// The LM Studio server port every client command passes as `--port` (see the type's
+    /// docs); `None` (the default) passes none, so `lms` finds LM Studio itself and may start
+    /// it.
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+
+    /// Makes every client command pass `--port <port>`: `lms` then talks to the server on
+    /// that port of 127.0.0.1 and never starts LM Studio (see the type's docs).
+    pub fn with_port(mut self, port: u16) -> Lms {
+        self.port = Some(port);
+        self
+    }
+
+    /// The arguments of a client command: `args`, then `--port N` when a port is set.
+    pub(crate) fn client_args(&self, args: Vec<String>) -> Vec<String> {
+        let mut args = args;
+        if let Some(port) = self.port {
+            args.extend(["--port".to_owned(), port.to_string()]);
+        }
+        args
+    }
+
+    /// Runs a client command (`--port` added, see [`Lms::client_args`]). Every command that
+    /// connects to LM Studio goes through here.
+    pub(crate) async fn run_client(
+        &self,
+        args: Vec<String>,
+        timeout: Option<Duration>,
+        stdout: StdoutMode,
+        on_line: &mut (dyn FnMut(Stream, &str) + Send),
+    ) -> Result<Finished, LmsError> {
+        let args = self.client_args(args);
+        self.run_exact(&args, timeout, stdout, on_line).await
+    }
+
+    /// Runs `lms <args…>` exactly as given: only for commands that take no `--port`
+    /// (`server status`) or give it a meaning of their own (`server start`).
+    pub(crate) async fn run_exact(
+        &self,
+        args: &[String],
+        timeout: Option<Duration>,
+        stdout: StdoutMode,
+        on_line: &mut (dyn FnMut(Stream, &str) + Send),
+    ) -> Result<Finished, LmsError> {
+        process::run(
+            Spec {
+                program: self.path(),
+                args,
+                timeout,
+                stdout,
+            },
+            on_line,
+        )
+        .await
+    }
+
     /// `lms get --yes <model>`: downloads a model, reporting progress parsed from lms's
     /// progress bar (duplicates skipped).
     ///
@@ -174,13 +242,10 @@ impl Lms {
         let args = strings(&["get", "--yes", model]);
         let mut filter = ProgressFilter::new(progress);
         let mut already = false;
-        process::run(
-            Spec {
-                program: self.path(),
-                args: &args,
-                timeout: options.timeout,
-                stdout: StdoutMode::Lines,
-            },
+        self.run_client(
+            args,
+            options.timeout,
+            StdoutMode::Lines,
             &mut |stream, line| {
                 if stream == Stream::Stdout {
                     filter.line(line);
@@ -209,9 +274,12 @@ impl Lms {
         self.json(&["ps", "--json"]).await
     }
 
-    /// `lms server status --json`: whether the API server runs, and on which port.
+    /// `lms server status --json`: whether the API server runs, and on which port. Never with
+    /// `--port`: the real command does not accept it (it reads LM Studio's record of its
+    /// server, probes it, and never starts anything).
     pub async fn server_status(&self) -> Result<LmsServerStatus, LmsError> {
-        self.json(&["server", "status", "--json"]).await
+        let args = strings(&["server", "status", "--json"]);
+        self.json_exact(&args).await
     }
 
     /// `lms load <key> --yes [-c N] [--ttl N] [--gpu X] [--identifier X]`.
@@ -228,15 +296,12 @@ impl Lms {
         self.run_quiet(strings(&["unload", identifier])).await
     }
 
-    /// Runs a command whose stdout is only a spinner; success is the exit code.
+    /// Runs a client command whose stdout is only a spinner; success is the exit code.
     async fn run_quiet(&self, args: Vec<String>) -> Result<(), LmsError> {
-        process::run(
-            Spec {
-                program: self.path(),
-                args: &args,
-                timeout: Some(self.timeout),
-                stdout: StdoutMode::Discard,
-            },
+        self.run_client(
+            args,
+            Some(self.timeout),
+            StdoutMode::Discard,
             &mut |_, _| {},
         )
         .await?
@@ -244,22 +309,25 @@ impl Lms {
         .map(drop)
     }
 
-    /// Runs a `--json` command and parses its stdout.
-    async fn json<T: DeserializeOwned>(&self, args: &[&str]) -> Result<T, LmsError> {
-        let args = strings(args);
-        let finished = process::run(
-            Spec {
-                program: self.path(),
-                args: &args,
-                timeout: Some(self.timeout),
-                stdout: StdoutMode::Collect {
+    /// Runs a client `--json` command (`--port` added) and parses its stdout.
+    pub(crate) async fn json<T: DeserializeOwned>(&self, args: &[&str]) -> Result<T, LmsError> {
+        let args = self.client_args(strings(args));
+        self.json_exact(&args).await
+    }
+
+    /// Runs a `--json` command exactly as given and parses its stdout.
+    async fn json_exact<T: DeserializeOwned>(&self, args: &[String]) -> Result<T, LmsError> {
+        let finished = self
+            .run_exact(
+                args,
+                Some(self.timeout),
+                StdoutMode::Collect {
                     limit: MAX_JSON_STDOUT,
                 },
-            },
-            &mut |_, _| {},
-        )
-        .await?
-        .require_success()?;
+                &mut |_, _| {},
+            )
+            .await?
+            .require_success()?;
         parse_json_output(&finished.command, &finished.stdout)
     }
 }
@@ -316,7 +384,7 @@ fn invalid_option(option: &'static str, value: String, reason: &'static str) -> 
     }
 }
 
-fn strings(args: &[&str]) -> Vec<String> {
+pub(crate) fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|a| (*a).to_owned()).collect()
 }
 

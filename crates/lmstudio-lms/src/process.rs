@@ -122,8 +122,18 @@ pub(crate) async fn run(
     spec: Spec<'_>,
     on_line: &mut (dyn FnMut(Stream, &str) + Send),
 ) -> Result<Finished, LmsError> {
+    run_with_env(spec, &[], on_line).await
+}
+
+/// [`run`], with `env` added to the child's environment (after the variables every command
+/// gets, so it may override them).
+pub(crate) async fn run_with_env(
+    spec: Spec<'_>,
+    env: &[(&str, &str)],
+    on_line: &mut (dyn FnMut(Stream, &str) + Send),
+) -> Result<Finished, LmsError> {
     let command = spec.command_line();
-    let mut child = spawn(spec.program, spec.args).await?;
+    let mut child = spawn(spec.program, spec.args, env).await?;
     tracing::debug!(command = %command, pid = child.id(), "started lms");
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
@@ -268,8 +278,9 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// Starts the child: no shell, stdin null, both outputs piped, killed on drop, English output.
-async fn spawn(program: &Path, args: &[String]) -> Result<Child, LmsError> {
+/// Starts the child: no shell, stdin null, both outputs piped, killed on drop, English output,
+/// plus `env`.
+async fn spawn(program: &Path, args: &[String], env: &[(&str, &str)]) -> Result<Child, LmsError> {
     let mut attempt = 0;
     loop {
         let mut cmd = Command::new(program);
@@ -279,6 +290,7 @@ async fn spawn(program: &Path, args: &[String]) -> Result<Child, LmsError> {
             .stderr(Stdio::piped())
             // lms translates its messages for zh-CN locales; ask for the English we parse.
             .env("LMS_LANG", "en")
+            .envs(env.iter().copied())
             .kill_on_drop(true);
         #[cfg(windows)]
         {

@@ -79,7 +79,7 @@ macro_rules! deserialize_with_extra {
 }
 
 /// An object key, borrowed from the input when it has no escapes.
-pub(crate) struct FieldKey<'de>(Cow<'de, str>);
+pub(crate) struct FieldKey<'de>(pub(crate) Cow<'de, str>);
 
 impl FieldKey<'_> {
     /// The key's text.

@@ -1,4 +1,5 @@
-//! The JSON the `lms` CLI prints: `lms ls --json`, `lms ps --json`, `lms server status --json`.
+//! The JSON the `lms` CLI prints: `lms ls --json`, `lms ps --json`, `lms server status --json`
+//! and `lms runtime survey --json` ([`LmsRuntimeSurvey`]).
 //!
 //! `lms` prints camelCase keys (`modelKey`, `sizeBytes`, ...), unlike the REST API. Unknown
 //! fields are kept in each type's `extra` map.
@@ -7,6 +8,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::nullable::null_as_default;
+
+mod lenient;
+mod survey;
+
+pub use survey::{
+    LmsCompatibilityStatus, LmsCpuArchitecture, LmsCpuInfo, LmsCpuInstructionSetExtension,
+    LmsCpuSurveyResult, LmsGpuDetectionPlatform, LmsGpuInfo, LmsGpuIntegrationType,
+    LmsGpuSurveyResult, LmsHardwareSurvey, LmsRuntimeSurvey, LmsSurveyCompatibility,
+    LmsSurveyEngine, LmsSurveyMemoryInfo, LmsSurveyResultCode, LmsSurveyResultInfo,
+    LmsSurveyStatus,
+};
 
 open_enum! {
     /// The kind of model `lms` reports in `type`.
@@ -75,7 +87,8 @@ pub struct LmsModel {
     /// Deprecated identifier some versions still print.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indexed_model_identifier: Option<String>,
-    /// The LM Link device holding the model; `null` (here `None`) means this machine.
+    /// The LM Link device holding the model (or, in `lms ps --json`, running the instance);
+    /// `null` (here `None`) means this machine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_identifier: Option<String>,
     /// Parameter count for people, e.g. `7B`.
@@ -129,11 +142,21 @@ pub struct LmsLoadedModel {
     /// instance; custom with `lms load --identifier`). See [`LmsLoadedModel::instance_id`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifier: Option<String>,
-    /// Idle time-to-live in milliseconds; `None` when the instance has no TTL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Idle time-to-live in milliseconds; `None` when the instance has no TTL (`null`), and
+    /// when `lms` printed something that is not a usable number (negative, huge, a string).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::u64_or_none"
+    )]
     pub ttl_ms: Option<u64>,
-    /// When the instance last served a request (milliseconds since the Unix epoch).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// When the instance last served a request (milliseconds since the Unix epoch); read
+    /// like [`ttl_ms`](Self::ttl_ms).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient::u64_or_none"
+    )]
     pub last_used_time: Option<u64>,
     /// The context length the instance was loaded with, in tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]

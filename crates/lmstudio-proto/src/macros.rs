@@ -85,7 +85,10 @@ macro_rules! open_enum {
 /// whole object, `type` included) and round-trip.
 ///
 /// Every known variant wraps a payload struct (which should keep unknown fields in a
-/// flattened `extra`). Generates `kind()` plus `Serialize`/`Deserialize`.
+/// flattened `extra`). Generates `kind()` plus `Serialize` (`type` first, for `Other` too) and
+/// `Deserialize`, which reads the payload from the rest of the input when `type` is the first
+/// key and through a map otherwise (see [`crate::tagged`]). Attributes on the enum (docs,
+/// `#[non_exhaustive]`) are passed through.
 macro_rules! tagged_enum {
     (
         $(#[$meta:meta])*
@@ -102,7 +105,8 @@ macro_rules! tagged_enum {
         }
 
         impl $name {
-            /// The `type` tag of this value (empty for an [`Other`](Self::Other) without one).
+            /// The `type` tag of this value (empty for an [`Other`](Self::Other) without a
+            /// string `type`).
             pub fn kind(&self) -> &str {
                 match self {
                     $( Self::$variant(_) => $wire, )+
@@ -119,25 +123,48 @@ macro_rules! tagged_enum {
                 match self {
                     $( Self::$variant(body) => $crate::tagged::Tagged { tag: $wire, body }
                         .serialize(serializer), )+
-                    Self::Other(map) => map.serialize(serializer),
+                    Self::Other(map) => $crate::tagged::serialize_other(map, serializer),
                 }
             }
         }
 
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let mut map =
-                    <::serde_json::Map<String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(
-                        deserializer,
-                    )?;
-                let tag = $crate::tagged::tag_of(&map);
-                match tag.as_deref() {
-                    $( Some($wire) => {
-                        map.remove("type");
-                        $crate::tagged::from_fields::<$payload, D::Error>(map).map(Self::$variant)
-                    } )+
-                    _ => Ok(Self::Other(map)),
+                struct TaggedVisitor;
+
+                impl<'de> ::serde::de::Visitor<'de> for TaggedVisitor {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(concat!("a JSON object with a `type` (", stringify!($name), ")"))
+                    }
+
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<$name, A::Error> {
+                        use $crate::tagged::{First, Rest, TagValue, first_key};
+                        match first_key(&mut map)? {
+                            First::Tag(TagValue::Str(tag)) => match &*tag {
+                                $( $wire => Rest::new(map).payload().map($name::$variant), )+
+                                _ => Rest::new(map).other(TagValue::Str(tag)).map($name::Other),
+                            },
+                            First::Tag(tag) => Rest::new(map).other(tag).map($name::Other),
+                            First::Buffered(mut fields) => {
+                                let tag = $crate::tagged::tag_of(&fields);
+                                match tag.as_deref() {
+                                    $( Some($wire) => {
+                                        fields.remove("type");
+                                        $crate::tagged::from_fields(fields).map($name::$variant)
+                                    } )+
+                                    _ => Ok($name::Other(fields)),
+                                }
+                            }
+                        }
+                    }
                 }
+
+                deserializer.deserialize_map(TaggedVisitor)
             }
         }
     };

@@ -4,8 +4,9 @@
 //!   (0.3.x and 0.4.x profiles, JIT on/off, auth, downloads, loads, chat, streaming,
 //!   embeddings, the error quirks). Start one with [`Emulator::builder`].
 //! - [`fake_lms`]: the logic of the `fake-lms` binary, which behaves like `lms get/ls/ps/load/
-//!   unload/server status` against an emulator; [`write_lms_wrapper`] writes an `lms` script
-//!   that runs it.
+//!   unload/server status|start` against an emulator (`--port` included); [`write_lms_wrapper`]
+//!   writes an `lms` script that runs it, [`ServerStartWatcher`] brings a server up when it
+//!   runs `server start`, [`recorded_calls`] reads the calls it recorded.
 //! - [`fault`]: a raw TCP server that misbehaves on purpose, for transport fault tests.
 
 pub mod emulator;
@@ -17,5 +18,6 @@ pub use emulator::{
     StreamFault,
 };
 pub use fake_lms::{
-    FakeLmsOptions, find_fake_lms_binary, write_lms_wrapper, write_lms_wrapper_with,
+    FakeLmsOptions, ServerStartWatcher, StartAnswer, StartRequest, find_fake_lms_binary,
+    recorded_calls, write_lms_wrapper, write_lms_wrapper_with,
 };

@@ -20,6 +20,9 @@ pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 120_000;
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 120_000;
 /// Default `lmstudio.load_timeout_ms` (10 min).
 pub const DEFAULT_LOAD_TIMEOUT_MS: u64 = 600_000;
+/// Default `lmstudio.start_timeout_ms` (90 s): `lms server start` may take up to a minute
+/// to wake LM Studio before its server answers.
+pub const DEFAULT_START_TIMEOUT_MS: u64 = 90_000;
 /// Default `lmstudio.max_body_bytes` (32 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -107,6 +110,13 @@ impl VTCodeConfig {
         self
     }
 
+    /// Sets `lmstudio.auto_start`.
+    #[must_use]
+    pub fn with_auto_start(mut self, auto_start: bool) -> Self {
+        self.lmstudio.auto_start = auto_start;
+        self
+    }
+
     /// Checks the rules the file loader enforces (non-zero timeouts and sizes, non-empty strings,
     /// a usable `api_token_env` name) on a config built or changed in code. Errors carry
     /// [`Origin::Code`]. A config returned by [`ConfigManager`](crate::ConfigManager) always
@@ -135,6 +145,7 @@ impl VTCodeConfig {
             ("lmstudio.idle_timeout_ms", Some(lm.idle_timeout_ms)),
             ("lmstudio.request_timeout_ms", Some(lm.request_timeout_ms)),
             ("lmstudio.load_timeout_ms", Some(lm.load_timeout_ms)),
+            ("lmstudio.start_timeout_ms", Some(lm.start_timeout_ms)),
             ("lmstudio.download_timeout_ms", lm.download_timeout_ms),
             ("lmstudio.max_body_bytes", Some(lm.max_body_bytes)),
             ("lmstudio.context_length", lm.context_length.map(u64::from)),
@@ -214,6 +225,14 @@ pub struct LmStudioConfig {
     pub context_length: Option<u32>,
     /// Idle time-to-live of a loaded model, in seconds. `None` = the server's choice.
     pub ttl_seconds: Option<u64>,
+    /// Start a local LM Studio server that refuses connections (`lms server start --port
+    /// <port>`), once, before the readiness flow goes on. Default `false`: nothing ever starts
+    /// LM Studio. Only for a loopback URL, and only when `lms` is found. Env
+    /// `LMSTUDIO_AUTO_START` overrides.
+    pub auto_start: bool,
+    /// Time allowed for an automatic start, from running `lms server start` until the server
+    /// answers, in milliseconds. Default 90000. Env `LMSTUDIO_START_TIMEOUT_MS` overrides.
+    pub start_timeout_ms: u64,
     /// Keys of `[lmstudio]` this crate does not know, kept as written.
     pub extra: toml::Table,
 }
@@ -235,6 +254,8 @@ impl Default for LmStudioConfig {
             preload: PreloadMode::default(),
             context_length: None,
             ttl_seconds: None,
+            auto_start: false,
+            start_timeout_ms: DEFAULT_START_TIMEOUT_MS,
             extra: toml::Table::new(),
         }
     }
@@ -328,6 +349,8 @@ impl fmt::Debug for LmStudioConfig {
             .field("preload", &self.preload)
             .field("context_length", &self.context_length)
             .field("ttl_seconds", &self.ttl_seconds)
+            .field("auto_start", &self.auto_start)
+            .field("start_timeout_ms", &self.start_timeout_ms)
             .field("extra", &ExtraKeys(&self.extra))
             .finish()
     }
@@ -391,6 +414,7 @@ fn default_of(key: &str) -> Option<u64> {
         "lmstudio.idle_timeout_ms" => DEFAULT_IDLE_TIMEOUT_MS,
         "lmstudio.request_timeout_ms" => DEFAULT_REQUEST_TIMEOUT_MS,
         "lmstudio.load_timeout_ms" => DEFAULT_LOAD_TIMEOUT_MS,
+        "lmstudio.start_timeout_ms" => DEFAULT_START_TIMEOUT_MS,
         "lmstudio.max_body_bytes" => DEFAULT_MAX_BODY_BYTES,
         _ => return None,
     })
@@ -415,6 +439,8 @@ mod tests {
         assert_eq!(lm.download_timeout_ms, None);
         assert_eq!(lm.max_body_bytes, 32 * 1024 * 1024);
         assert_eq!(lm.preload, PreloadMode::Background);
+        assert!(!lm.auto_start);
+        assert_eq!(lm.start_timeout_ms, 90_000);
         assert!(config.validate().is_ok());
     }
 
@@ -439,6 +465,13 @@ mod tests {
         );
         let config = VTCodeConfig::default().with_context_length(0);
         assert!(config.validate().is_err());
+        let mut config = VTCodeConfig::default().with_auto_start(true);
+        config.lmstudio.start_timeout_ms = 0;
+        let err = config.validate().expect_err("zero start timeout");
+        assert!(
+            err.to_string().contains("lmstudio.start_timeout_ms"),
+            "{err}"
+        );
         let mut config = VTCodeConfig::default();
         config.lmstudio.api_token_env = "A=B".into();
         assert!(config.validate().is_err());

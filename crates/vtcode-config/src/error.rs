@@ -51,6 +51,8 @@ pub enum Origin {
     /// A [`VTCodeConfig`](crate::VTCodeConfig) built or changed in code, checked with
     /// [`VTCodeConfig::validate`](crate::VTCodeConfig::validate).
     Code,
+    /// An environment variable that overrides a key (`LMSTUDIO_START_TIMEOUT_MS`).
+    Env(String),
 }
 
 impl fmt::Display for Origin {
@@ -58,6 +60,7 @@ impl fmt::Display for Origin {
         match self {
             Self::File(location) => location.fmt(f),
             Self::Code => f.write_str("VTCodeConfig (built in code)"),
+            Self::Env(var) => write!(f, "environment variable `{var}`"),
         }
     }
 }

@@ -227,6 +227,13 @@ impl Doc<'_, '_> {
                 "idle_timeout_ms" => lm.idle_timeout_ms = self.positive(key, value, MS)?,
                 "request_timeout_ms" => lm.request_timeout_ms = self.positive(key, value, MS)?,
                 "load_timeout_ms" => lm.load_timeout_ms = self.positive(key, value, MS)?,
+                "start_timeout_ms" => lm.start_timeout_ms = self.positive(key, value, MS)?,
+                "auto_start" => {
+                    lm.auto_start = value
+                        .get_ref()
+                        .as_bool()
+                        .ok_or_else(|| self.wrong_type(key, value, "a boolean (true or false)"))?;
+                }
                 "download_timeout_ms" => {
                     lm.download_timeout_ms = Some(self.positive(key, value, MS)?);
                 }
@@ -357,6 +364,24 @@ mod tests {
             matches!(&err, ConfigError::Syntax { location, .. } if location.line == 3),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn auto_start_is_a_boolean_and_its_timeout_positive() {
+        let contents =
+            parse_str("[lmstudio]\nauto_start = true\nstart_timeout_ms = 1500\n").expect("valid");
+        assert!(contents.config.lmstudio.auto_start);
+        assert_eq!(contents.config.lmstudio.start_timeout_ms, 1500);
+        let err = parse_str("[lmstudio]\nauto_start = \"yes\"\n").expect_err("a string");
+        assert!(
+            matches!(&err, ConfigError::WrongType { key, expected, .. }
+                if key == "lmstudio.auto_start" && expected.contains("boolean")),
+            "{err:?}"
+        );
+        let err = parse_str("[lmstudio]\nstart_timeout_ms = 0\n").expect_err("zero");
+        let text = err.to_string();
+        assert!(text.contains("lmstudio.start_timeout_ms"), "{text}");
+        assert!(text.contains("90000"), "{text}");
     }
 
     #[test]

@@ -27,6 +27,8 @@
 //! lms_path = "/opt/lms"                 # env LMSTUDIO_LMS_PATH overrides
 //! preload = "background"                # background | wait | off
 //! context_length = 8192
+//! auto_start = false                    # env LMSTUDIO_AUTO_START overrides
+//! start_timeout_ms = 90000              # env LMSTUDIO_START_TIMEOUT_MS overrides
 //! ```
 //!
 //! Unknown keys are kept (in the `extra` tables), logged with `tracing::warn!` and listed by
@@ -43,9 +45,10 @@ mod secret;
 pub use config::{
     AgentConfig, DEFAULT_API_TOKEN_ENV, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS,
     DEFAULT_LOAD_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, DEFAULT_PROVIDER, DEFAULT_REQUEST_TIMEOUT_MS,
-    DEFAULT_RESPONSE_HEADERS_TIMEOUT_MS, LmStudioConfig, PreloadMode, VTCodeConfig,
+    DEFAULT_RESPONSE_HEADERS_TIMEOUT_MS, DEFAULT_START_TIMEOUT_MS, LmStudioConfig, PreloadMode,
+    VTCodeConfig,
 };
-pub use env::{ENV_BASE_URL, ENV_LMS_PATH, ENV_PROVIDER};
+pub use env::{ENV_AUTO_START, ENV_BASE_URL, ENV_LMS_PATH, ENV_PROVIDER, ENV_START_TIMEOUT_MS};
 pub use error::{ConfigError, Location, Origin};
 pub use manager::{CONFIG_FILE_NAME, ConfigManager, MAX_CONFIG_FILE_BYTES};
 pub use secret::ApiToken;

@@ -64,7 +64,8 @@ impl ConfigManager {
     /// Errors: `dir` is not an existing directory; the file exists but cannot be read, is larger
     /// than [`MAX_CONFIG_FILE_BYTES`], is malformed or holds an invalid value (the message names
     /// the file, line, column and key); the file holds `lmstudio.api_token`; a variable the
-    /// loader reads is not UTF-8.
+    /// loader reads is not UTF-8, or one that holds a number or a boolean does not hold one
+    /// ([`Origin::Env`](crate::Origin::Env)).
     pub fn load_from_workspace(dir: impl AsRef<Path>) -> Result<Self, ConfigError> {
         Self::load(dir.as_ref(), None)
     }
@@ -146,10 +147,10 @@ impl ConfigManager {
             );
         }
         let env_overrides = match env {
-            Some(lookup) => config.apply_env(lookup),
+            Some(lookup) => config.apply_env(lookup)?,
             None => {
                 env::check_process_env(&config)?;
-                config.apply_env(&env::process_env)
+                config.apply_env(&env::process_env)?
             }
         };
         Ok(Self {

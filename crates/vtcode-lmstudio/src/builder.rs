@@ -179,6 +179,39 @@ impl LMStudioClientBuilder {
         self
     }
 
+    /// How long the readiness flow waits for the `lms` commands it runs only to inform:
+    /// `lms load --estimate-only` before a load (a warning when the model will not fit),
+    /// and `lms ps` for the TTL and LM Link device of the instance it loaded. Default
+    /// [`DEFAULT_LMS_INFO_TIMEOUT`](crate::DEFAULT_LMS_INFO_TIMEOUT) (5 s); zero skips them.
+    /// They never fail the flow: past the limit `lms` is stopped and the flow goes on.
+    pub fn lms_info_timeout(self, limit: Duration) -> Self {
+        self.set(|s| s.lms_info_timeout = limit)
+    }
+
+    /// Whether the readiness flow starts a local server that refuses connections (default
+    /// `[lmstudio] auto_start`, off): `lms server start --port <port>`, once per process and
+    /// port, only for a loopback URL without a path prefix, only when `lms` is found. Off,
+    /// nothing this crate does ever starts LM Studio.
+    pub fn auto_start(self, on: bool) -> Self {
+        self.set(|s| s.auto_start = on)
+    }
+
+    /// How long an automatic start may take, from running `lms server start` until the
+    /// server answers (default 90 s, `[lmstudio] start_timeout_ms`). Zero is refused by
+    /// [`build`](Self::build).
+    pub fn start_timeout(self, limit: Duration) -> Self {
+        self.set(|s| s.start_timeout = limit)
+    }
+
+    /// LM Studio's home directory, where an automatic start reads the server's recorded
+    /// bind address and CORS setting (`.internal/http-server-config.json`) to pass them on.
+    /// Default: found as `lms` finds it (the home pointer, `~/.cache/lm-studio`,
+    /// `~/.lmstudio`). The URL is not read from it here (see [`LMStudioClient::builder`]).
+    pub fn lmstudio_home(self, home: impl Into<PathBuf>) -> Self {
+        let home = home.into();
+        self.set(|s| s.lmstudio_home = Some(home))
+    }
+
     /// The `lms` CLI to use instead of discovering one. Also lets `lms` manage a server
     /// that is not on a loopback address.
     pub fn lms_path(self, path: impl Into<PathBuf>) -> Self {
@@ -189,11 +222,16 @@ impl LMStudioClientBuilder {
     /// Validates the settings and builds the client, attached to the process's shared
     /// engine for its server (created on first use). No network I/O.
     ///
-    /// Fails with [`LmStudioError::Config`] for a URL or model name that cannot be used,
-    /// and when the token cannot be sent in an HTTP header.
+    /// Fails with [`LmStudioError::Config`] for a URL or model name that cannot be used, a
+    /// zero start timeout, and when the token cannot be sent in an HTTP header.
     pub fn build(self) -> Result<LMStudioClient, LmStudioError> {
         let settings = self.settings?;
         crate::model_id::validate(&settings.default_model)?;
+        if settings.start_timeout.is_zero() {
+            return Err(LmStudioError::Config(
+                "the start timeout ([lmstudio] start_timeout_ms) must be greater than 0".to_owned(),
+            ));
+        }
         let ctx = settings.error_context();
         let lease = if self.private_engine {
             engine::private(settings.engine_linger)

@@ -93,10 +93,15 @@ pub struct LoadedInstanceInfo {
     pub id: String,
     /// The context length it was loaded with.
     pub context_length: Option<u64>,
-    /// Idle time-to-live, when known (from `lms ps`).
+    /// Idle time-to-live, when known (from `lms ps --json` `ttlMs`; the REST listings do not
+    /// say): LM Studio unloads the instance after this long without requests.
     pub ttl: Option<Duration>,
     /// Maximum concurrent predictions, when known.
     pub parallel: Option<u64>,
+    /// The LM Link device running the instance, when it is not this machine (from `lms ps
+    /// --json` `deviceIdentifier`). `None` means this machine, or not known: the REST
+    /// listings do not say (see [`LMStudioClient::status`](crate::LMStudioClient::status)).
+    pub device: Option<String>,
 }
 
 impl LoadedInstanceInfo {
@@ -107,6 +112,7 @@ impl LoadedInstanceInfo {
             context_length: None,
             ttl: None,
             parallel: None,
+            device: None,
         }
     }
 }
@@ -145,6 +151,9 @@ pub struct ModelInfo {
     pub variants: Vec<String>,
     /// The variant in use.
     pub selected_variant: Option<String>,
+    /// The LM Link device the model is on, when it is not this machine (`lms ls --json`
+    /// `deviceIdentifier`; `None`: this machine, or a listing that does not say).
+    pub device: Option<String>,
 }
 
 /// What a model can do: read from `/api/v1/models` `capabilities`, the `/api/v0/models`
@@ -218,6 +227,7 @@ impl ModelInfo {
             capabilities: Capabilities::default(),
             variants: Vec::new(),
             selected_variant: None,
+            device: None,
         }
     }
 

@@ -51,7 +51,9 @@ impl std::fmt::Debug for LMStudioClient {
 }
 
 impl LMStudioClient {
-    /// Builds a client from the config and checks that the server answers.
+    /// Builds a client from the config and checks that the server answers. With
+    /// `[lmstudio] auto_start` on, a local server that refuses connections is started first
+    /// (as in [`ensure_ready`](Self::ensure_ready)).
     ///
     /// Fails with `ConnectionRefused` (or `TimedOut` for a connect timeout) and the message
     /// "LM Studio is not responding. ..." when the server is not reachable, and with
@@ -59,7 +61,8 @@ impl LMStudioClient {
     /// logged as a warning: the client is still returned.
     pub async fn try_from_provider(config: &VTCodeConfig) -> io::Result<Self> {
         let client = Self::new(config)?;
-        match client.models().await {
+        let reporter = client.inner.reporter.clone();
+        match client.models_starting_server(reporter.as_ref()).await.0 {
             Ok(_) => Ok(client),
             Err(err @ (LmStudioError::NotResponding { .. } | LmStudioError::Auth { .. })) => {
                 Err(err.into())

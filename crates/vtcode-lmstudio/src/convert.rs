@@ -30,10 +30,10 @@ pub(crate) fn from_v1(model: &v1::Model) -> ModelInfo {
         .loaded_instances
         .iter()
         .map(|instance| LoadedInstanceInfo {
-            id: instance.id.clone(),
             context_length: instance.config.context_length,
-            ttl: None,
             parallel: instance.config.parallel,
+            // `/api/v1/models` says nothing of TTLs or LM Link devices.
+            ..LoadedInstanceInfo::new(&instance.id)
         })
         .collect();
     info.state = if info.loaded_instances.is_empty() {
@@ -86,10 +86,8 @@ pub(crate) fn from_v0(model: &v0::Model) -> ModelInfo {
     };
     if info.state == ModelState::Loaded {
         info.loaded_instances.push(LoadedInstanceInfo {
-            id: model.id.clone(),
             context_length: model.loaded_context_length,
-            ttl: None,
-            parallel: None,
+            ..LoadedInstanceInfo::new(&model.id)
         });
     }
     info.max_context_length = model.max_context_length;
@@ -143,6 +141,7 @@ pub(crate) fn from_lms(downloaded: &[LmsModel], loaded: &[LmsLoadedModel]) -> Ve
             context_length: instance.context_length,
             ttl: numbers::ttl_from_millis(instance.ttl_ms),
             parallel: instance.parallel,
+            device: instance.model.device_identifier.clone(),
         });
         model.state = ModelState::Loaded;
         if model.loaded_context_length.is_none() {
@@ -173,6 +172,7 @@ fn from_lms_model(model: &LmsModel) -> ModelInfo {
     info.capabilities.vision = model.vision == Some(true);
     info.variants.clone_from(&model.variants);
     info.selected_variant.clone_from(&model.selected_variant);
+    info.device.clone_from(&model.device_identifier);
     info
 }
 
@@ -261,8 +261,9 @@ mod tests {
         )
         .unwrap();
         let loaded: Vec<LmsLoadedModel> = serde_json::from_str(
-            r#"[{"modelKey":"a","identifier":"a:2","contextLength":4096,"ttlMs":60000},
-                {"modelKey":"c","identifier":"c"}]"#,
+            r#"[{"modelKey":"a","identifier":"a:2","contextLength":4096,"ttlMs":60000,
+                 "deviceIdentifier":"mac-studio"},
+                {"modelKey":"c","identifier":"c","deviceIdentifier":null}]"#,
         )
         .unwrap();
         let models = from_lms(&downloaded, &loaded);
@@ -272,6 +273,11 @@ mod tests {
             models[0].loaded_instances[0].ttl,
             Some(Duration::from_secs(60))
         );
+        assert_eq!(
+            models[0].loaded_instances[0].device.as_deref(),
+            Some("mac-studio")
+        );
+        assert_eq!(models[2].loaded_instances[0].device, None);
         assert_eq!(models[1].state, ModelState::NotLoaded);
         assert!(models[2].is_loaded());
     }

@@ -15,8 +15,10 @@ use lmstudio_transport::Error as TransportError;
 use lmstudio_transport::http::StatusCode;
 
 mod map;
+mod start;
 
 pub(crate) use map::ErrorContext;
+pub use start::ServerStartError;
 
 /// The verbatim message for an unreachable server.
 pub const NOT_RESPONDING_MESSAGE: &str = "LM Studio is not responding. Install from https://lmstudio.ai/download and run 'lms server start'.";
@@ -36,14 +38,19 @@ pub type ErrorSource = Arc<dyn StdError + Send + Sync + 'static>;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum LmStudioError {
-    /// The server could not be reached (refused, unreachable, or connect timeout).
+    /// The server could not be reached (refused, unreachable, or connect timeout), and, with
+    /// `[lmstudio] auto_start`, could not be started either.
     NotResponding {
         /// The server root that was tried.
         url: String,
-        /// True when the connect attempt ran out of time rather than being refused.
+        /// True when the connect attempt ran out of time rather than being refused, or an
+        /// automatic start ran out of time.
         timed_out: bool,
         /// The transport error behind it.
         source: Arc<TransportError>,
+        /// Why an automatic start failed, when one was tried. It is then the error's
+        /// `source()` (followed by what `lms` printed); otherwise the transport error is.
+        start: Option<Arc<ServerStartError>>,
     },
     /// The `lms` CLI was needed but is not installed where we looked.
     LmsNotFound,
@@ -335,6 +342,9 @@ impl fmt::Display for LmStudioError {
 impl StdError for LmStudioError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
+            Self::NotResponding {
+                start: Some(start), ..
+            } => Some(&**start),
             Self::NotResponding { source, .. } => Some(&**source),
             Self::InvalidJson { source, .. }
             | Self::DownloadFailed { source, .. }
@@ -385,7 +395,7 @@ fn auth_hint(token_env: &str, token_sent: bool) -> String {
     }
 }
 
-fn format_limit(limit: Duration) -> String {
+pub(crate) fn format_limit(limit: Duration) -> String {
     if limit.as_millis() < 1000 || limit.subsec_millis() != 0 {
         format!("{} ms", limit.as_millis())
     } else {
@@ -443,6 +453,16 @@ impl LmStudioError {
     /// True for errors that mean "the server is not there", as opposed to "it said no".
     pub fn is_not_responding(&self) -> bool {
         matches!(self, Self::NotResponding { .. })
+    }
+
+    /// Why `[lmstudio] auto_start` could not start the server, when that is what failed.
+    pub fn server_start_error(&self) -> Option<&ServerStartError> {
+        match self {
+            Self::NotResponding {
+                start: Some(start), ..
+            } => Some(start),
+            _ => None,
+        }
     }
 
     /// True when no connection could be made: refused, unreachable, or a connect timeout

@@ -45,6 +45,7 @@
 //! # }
 //! ```
 
+mod auto_start;
 mod builder;
 mod catalog;
 mod client;
@@ -56,13 +57,18 @@ mod error;
 mod inference;
 mod listing;
 mod load;
+mod memory_estimate;
 mod model_id;
 mod native_chat;
 mod numbers;
 mod progress;
 mod readiness;
+<<<<<<< HEAD
 mod responses;
 mod responses_stream;
+=======
+mod resources;
+>>>>>>> main
 #[cfg(test)]
 mod send_checks;
 mod server;
@@ -72,6 +78,7 @@ mod status;
 
 use std::io;
 
+pub use auto_start::ServerStartStep;
 pub use builder::LMStudioClientBuilder;
 pub use catalog::{
     Capabilities, CatalogSource, LoadedInstanceInfo, ModelCatalog, ModelInfo, ModelKind,
@@ -79,22 +86,29 @@ pub use catalog::{
 };
 pub use client::LMStudioClient;
 pub use download::DownloadOutcome;
-pub use error::{ErrorSource, LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE};
+pub use error::{
+    ErrorSource, LMS_NOT_FOUND_MESSAGE, LmStudioError, NOT_RESPONDING_MESSAGE, ServerStartError,
+};
 pub use inference::{ChatStream, ChatStreamSummary};
 pub use load::{LoadMethod, LoadOptions, LoadOutcome, LoadedContext};
+pub use memory_estimate::DEFAULT_LMS_INFO_TIMEOUT;
 pub use native_chat::{NativeChatStream, NativeChatSummary, NativeModelLoad};
 pub use progress::{
     DownloadMethod, NoProgress, ProgressEvent, ProgressReporter, StderrReporter, format_bytes,
     progress_line,
 };
 pub use readiness::{DownloadStep, LoadStep, ReadinessReport, ReadinessTimings};
+<<<<<<< HEAD
 pub use responses::{LMSTUDIO_TOOL_TYPES, strip_unsupported_tools};
 pub use responses_stream::{ResponsesStream, ResponsesStreamSummary};
+=======
+pub use resources::{EngineResources, GpuResources, RESOURCE_LIMITS, Resources};
+>>>>>>> main
 pub use server::{NativeApi, ServerInfo, ServerKind};
 pub use settings::{DEFAULT_BASE_URL, UrlSource};
 pub use status::LoadedModelStatus;
 
-pub use lmstudio_lms::LmsError;
+pub use lmstudio_lms::{EstimateVerdict, LmsError, LoadEstimate};
 /// Re-exported wire types, so callers can build requests without another dependency.
 pub use lmstudio_proto as proto;
 /// Re-exported HTTP layer: [`LMStudioClient::http`] returns its `Client`, and
@@ -132,7 +146,9 @@ pub const DEFAULT_OSS_MODEL: &str = "openai/gpt-oss-20b";
 
 /// Makes the configured model ready: reach LM Studio, download the model if it is missing
 /// (progress on stderr), then preload it per `[lmstudio].preload` (default: in the background
-/// with `tokio::spawn`, failures logged with `tracing::warn!`).
+/// with `tokio::spawn`, failures logged with `tracing::warn!`). With `[lmstudio] auto_start =
+/// true`, a local server that refuses connections is first started with `lms server start`
+/// (once per process, whoever asks); off by default, and nothing else ever starts LM Studio.
 ///
 /// Errors keep the seed's contract: `ConnectionRefused` "LM Studio is not responding. ..."
 /// when the server is unreachable, `NotFound` "LM Studio not found. ..." when `lms` is needed

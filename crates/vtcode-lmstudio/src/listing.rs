@@ -218,14 +218,18 @@ impl LMStudioClient {
     }
 
     /// The `lms` CLI, discovered once (explicit path, `LMSTUDIO_LMS_PATH`, `PATH`, LM Studio's
-    /// home).
+    /// home). Every command it runs passes `--port` with the port of the URL in use (the
+    /// scheme's default when the URL names none, as the HTTP client uses): without it `lms`
+    /// would start LM Studio when it is not running, which only `[lmstudio] auto_start` may
+    /// do (`lms server start`, see `auto_start`).
     pub(crate) fn lms(&self) -> Result<Lms, LmStudioError> {
         let mut slot = lock(&self.inner.lms);
         if let Some(lms) = slot.as_ref() {
             return Ok(lms.clone());
         }
-        let lms =
-            Lms::locate(self.inner.settings.lms_path.clone()).map_err(LmStudioError::from_lms)?;
+        let lms = Lms::locate(self.inner.settings.lms_path.clone())
+            .map_err(LmStudioError::from_lms)?
+            .with_port(self.inner.settings.endpoint.port());
         *slot = Some(lms.clone());
         Ok(lms)
     }

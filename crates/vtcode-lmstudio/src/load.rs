@@ -1,5 +1,6 @@
 //! Loading a model: `POST /api/v1/models/load` when no instance is loaded, else nothing;
-//! older servers: `lms load --yes`, then a minimal inference request (JIT loading).
+//! older servers: `lms load --yes`, then a minimal inference request (JIT loading). An idle
+//! TTL goes through `lms load --ttl` (or a JIT request's `ttl`), never over REST.
 
 use std::time::Duration;
 
@@ -107,7 +108,11 @@ impl LoadedContext {
 pub struct LoadOptions {
     /// Context length to load with.
     pub context_length: Option<u32>,
-    /// Idle time-to-live in seconds (used by `lms load` and JIT requests).
+    /// Idle time-to-live in seconds: LM Studio unloads the instance after this long without
+    /// requests. Set with `lms load --ttl` (also on LM Studio 0.4, whose REST load API does
+    /// not document a TTL, so it is never sent there) or a JIT request's `ttl`. When neither
+    /// is possible (0.4 without `lms` on this machine) the model is loaded over REST without
+    /// it, with a `tracing` warning and a readiness-report warning.
     pub ttl_seconds: Option<u64>,
 }
 
@@ -122,6 +127,21 @@ impl LoadOptions {
     pub fn with_ttl_seconds(mut self, seconds: u64) -> Self {
         self.ttl_seconds = Some(seconds);
         self
+    }
+}
+
+/// The report's warning when a TTL was asked for and the load went over REST (which takes
+/// none).
+pub(crate) fn ttl_warning(
+    model: &str,
+    method: LoadMethod,
+    ttl_seconds: Option<u64>,
+) -> Option<String> {
+    match (method, ttl_seconds) {
+        (LoadMethod::Rest, Some(ttl)) => Some(format!(
+            "{model} was loaded without the idle TTL of {ttl} s: it is set with `lms load --ttl`,              and no lms was found for this server (LM Studio's REST load API documents no TTL)"
+        )),
+        _ => None,
     }
 }
 
@@ -230,7 +250,10 @@ impl LMStudioClient {
         });
         let server = self.server_info().await?;
         let result = match server.kind {
-            ServerKind::LmStudio(NativeApi::V1) => self.load_rest(key, options).await,
+            ServerKind::LmStudio(NativeApi::V1) => match self.lms_for_ttl(options) {
+                Some(lms) => self.load_with_lms(lms, key, options).await,
+                None => self.load_rest(key, options).await,
+            },
             _ => self.load_legacy(key, info.as_ref(), options).await,
         };
         self.invalidate_models();
@@ -307,6 +330,53 @@ impl LMStudioClient {
             .or(info.loaded_context_length)
     }
 
+    /// On LM Studio 0.4, a load with a TTL goes through `lms load --ttl` when `lms` is on
+    /// this machine: the REST load API documents no TTL, and this crate sends none there
+    /// until a real server shows it is honoured. Without `lms` the REST load goes ahead
+    /// without the TTL (a warning).
+    fn lms_for_ttl(&self, options: &LoadOptions) -> Option<lmstudio_lms::Lms> {
+        let ttl = options.ttl_seconds?;
+        let found = if self.inner.settings.lms_allowed() {
+            self.lms().ok()
+        } else {
+            None
+        };
+        if found.is_none() {
+            tracing::warn!(
+                ttl_seconds = ttl,
+                "no lms for this server: loading over REST without the idle TTL (the REST load                  API does not document one)"
+            );
+        }
+        found
+    }
+
+    /// `lms load <key> --yes [-c N] [--ttl N]`, within the load timeout.
+    async fn load_with_lms(
+        &self,
+        lms: lmstudio_lms::Lms,
+        key: &str,
+        options: &LoadOptions,
+    ) -> Result<LoadOutcome, LmStudioError> {
+        let lms = lms.with_timeout(self.inner.settings.load_timeout);
+        let lms_options = lmstudio_lms::LoadOptions::default()
+            .with_context_length(options.context_length)
+            .with_ttl_seconds(options.ttl_seconds);
+        lms.load(key, &lms_options)
+            .await
+            .map_err(LmStudioError::from_lms)?;
+        self.invalidate_models();
+        let instance_id = match self.model_info(key).await {
+            Ok(Some(fresh)) => fresh.request_id().to_owned(),
+            _ => key.to_owned(),
+        };
+        Ok(LoadOutcome::Loaded {
+            instance_id,
+            method: LoadMethod::LmsCli,
+            load_seconds: None,
+            context: LoadedContext::default(),
+        })
+    }
+
     /// Servers without `/api/v1`: `lms load` on this machine, else a JIT inference request.
     async fn load_legacy(
         &self,
@@ -316,26 +386,7 @@ impl LMStudioClient {
     ) -> Result<LoadOutcome, LmStudioError> {
         if self.inner.settings.lms_allowed() {
             match self.lms() {
-                Ok(lms) => {
-                    let lms = lms.with_timeout(self.inner.settings.load_timeout);
-                    let lms_options = lmstudio_lms::LoadOptions::default()
-                        .with_context_length(options.context_length)
-                        .with_ttl_seconds(options.ttl_seconds);
-                    lms.load(key, &lms_options)
-                        .await
-                        .map_err(LmStudioError::from_lms)?;
-                    self.invalidate_models();
-                    let instance_id = match self.model_info(key).await {
-                        Ok(Some(fresh)) => fresh.request_id().to_owned(),
-                        _ => key.to_owned(),
-                    };
-                    return Ok(LoadOutcome::Loaded {
-                        instance_id,
-                        method: LoadMethod::LmsCli,
-                        load_seconds: None,
-                        context: LoadedContext::default(),
-                    });
-                }
+                Ok(lms) => return self.load_with_lms(lms, key, options).await,
                 Err(LmStudioError::LmsNotFound) => {
                     tracing::debug!("lms not found; loading {key} with a JIT request instead");
                 }

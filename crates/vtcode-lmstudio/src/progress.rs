@@ -32,6 +32,19 @@ impl std::fmt::Display for DownloadMethod {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum ProgressEvent {
+    /// `[lmstudio] auto_start`: the local server refused connections, so `lms server start
+    /// --port <port>` is starting it (this can take up to a minute while LM Studio wakes).
+    StartingServer {
+        /// The port it is started on (the port of the URL in use).
+        port: u16,
+    },
+    /// The started server answers `/lmstudio-greeting`; the flow goes on.
+    ServerStarted {
+        /// The port it listens on.
+        port: u16,
+        /// From running `lms server start` until the server answered.
+        elapsed: Duration,
+    },
     /// A download is starting.
     DownloadStarted {
         /// The model being downloaded.
@@ -81,6 +94,16 @@ pub enum ProgressEvent {
     LoadStarted {
         /// The model key being loaded.
         model: String,
+    },
+    /// LM Studio's estimate of the memory a load of the model takes, read with `lms load
+    /// --estimate-only` before the readiness flow loads it (when `lms` is on this machine).
+    /// When [`estimate.will_fail()`](lmstudio_lms::LoadEstimate::will_fail), LM Studio's
+    /// resource guardrails are expected to refuse the load, and the report has a warning.
+    MemoryEstimate {
+        /// The model key.
+        model: String,
+        /// The estimate.
+        estimate: lmstudio_lms::LoadEstimate,
     },
     /// The load finished.
     LoadFinished {
@@ -157,6 +180,17 @@ impl StderrReporter {
 impl ProgressReporter for StderrReporter {
     fn report(&self, event: &ProgressEvent) {
         match event {
+            ProgressEvent::StartingServer { port } => self.emit(
+                &format!("LM Studio is not running: starting its server on port {port} (lms server start)..."),
+                false,
+            ),
+            ProgressEvent::ServerStarted { port, elapsed } => self.emit(
+                &format!(
+                    "LM Studio's server is up on port {port} (started in {} ms)",
+                    elapsed.as_millis()
+                ),
+                false,
+            ),
             ProgressEvent::DownloadStarted {
                 model,
                 method,
@@ -201,6 +235,11 @@ impl ProgressReporter for StderrReporter {
                     "downloaded"
                 };
                 self.emit(&format!("{model} {what}"), false);
+            }
+            ProgressEvent::MemoryEstimate { model, estimate } => {
+                if let Some(warning) = crate::memory_estimate::warning(model, estimate) {
+                    self.emit(&format!("Warning: {warning}"), false);
+                }
             }
             ProgressEvent::WaitingForIndex { .. }
             | ProgressEvent::WaitingForLoad { .. }

@@ -6,15 +6,18 @@ use std::time::{Duration, Instant};
 
 use vtcode_config::PreloadMode;
 
+use crate::auto_start::ServerStartStep;
 use crate::catalog::ModelCatalog;
 use crate::client::LMStudioClient;
 use crate::download::DownloadOutcome;
 use crate::error::LmStudioError;
-use crate::load::{LoadMethod, LoadOptions, LoadOutcome, LoadedContext};
+use crate::load::{LoadMethod, LoadOptions, LoadOutcome, LoadedContext, ttl_warning};
+use crate::memory_estimate;
 use crate::model_id;
 use crate::progress::{DownloadMethod, ProgressReporter};
 use crate::server::{ServerInfo, ServerKind};
 use crate::settings::UrlSource;
+use crate::status::{LoadedModelStatus, instance_statuses};
 
 /// What the readiness flow did about the download.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,8 +73,10 @@ pub enum LoadStep {
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[non_exhaustive]
 pub struct ReadinessTimings {
-    /// Reaching the server and reading the model list.
+    /// Reaching the server and reading the model list (an automatic start included).
     pub check: Duration,
+    /// How long this call waited for an automatic start of the server, when one ran.
+    pub server_start: Option<Duration>,
     /// The download, when one happened.
     pub download: Option<Duration>,
     /// The awaited load, when one happened.
@@ -90,6 +95,9 @@ pub struct ReadinessReport {
     pub base_url: String,
     /// Where `base_url` came from.
     pub url_source: UrlSource,
+    /// The local server was not running and `[lmstudio] auto_start` started it (this call or
+    /// a concurrent one it waited for): on which port, and how long the start took.
+    pub server_start: Option<ServerStartStep>,
     /// The model that was asked for.
     pub model: String,
     /// The server's key for it, when it is listed.
@@ -98,10 +106,22 @@ pub struct ReadinessReport {
     pub download: DownloadStep,
     /// What happened about loading.
     pub load: LoadStep,
-    /// Problems that did not stop the flow (e.g. the model list could not be read).
+    /// Problems that did not stop the flow (e.g. the model list could not be read, or LM
+    /// Studio's estimate says the model will not fit in memory).
     pub warnings: Vec<String>,
     /// How long each step took.
     pub timings: ReadinessTimings,
+    /// LM Studio's memory estimate for the load, read with `lms load --estimate-only` before
+    /// loading (only when the flow loads, `lms` is on this machine and answers within
+    /// [`lms_info_timeout`](crate::LMStudioClientBuilder::lms_info_timeout)). When it says
+    /// the load will fail, [`warnings`](Self::warnings) says so too; the flow still loads.
+    pub memory_estimate: Option<lmstudio_lms::LoadEstimate>,
+    /// The instance requests will use, with its context, size, idle TTL and LM Link device,
+    /// when known: for an instance already loaded, as the model list shows it (TTL and device
+    /// only from an `lms` listing); for one this flow loaded, read back after the load, with
+    /// TTL and device from `lms ps` when `lms` is on this machine. `None` for a background or
+    /// skipped load.
+    pub instance: Option<LoadedModelStatus>,
 }
 
 impl LMStudioClient {
@@ -116,9 +136,16 @@ impl LMStudioClient {
     /// of the flow goes to `reporter`: the download's, the load's, and a background preload's
     /// (which is why it is shared, not borrowed).
     ///
-    /// Errors: an unreachable server, a rejected token, a failed download, a model that a
-    /// non-LM-Studio server does not serve, and (with [`PreloadMode::Wait`]) a failed load.
-    /// A model list that cannot be read is a warning in the report, as in the seed flow.
+    /// With `[lmstudio] auto_start` on, a local server that refuses connections is started
+    /// first (`lms server start`, once for all concurrent callers; progress events
+    /// [`StartingServer`](crate::ProgressEvent::StartingServer) and
+    /// [`ServerStarted`](crate::ProgressEvent::ServerStarted); see
+    /// [`ReadinessReport::server_start`]).
+    ///
+    /// Errors: an unreachable server (that could not be started), a rejected token, a failed
+    /// download, a model that a non-LM-Studio server does not serve, and (with
+    /// [`PreloadMode::Wait`]) a failed load. A model list that cannot be read is a warning in
+    /// the report, as in the seed flow.
     pub async fn ensure_ready_with(
         &self,
         model: &str,
@@ -131,15 +158,23 @@ impl LMStudioClient {
             server: None,
             base_url: self.base_url().to_owned(),
             url_source: self.inner.settings.url_source.clone(),
+            server_start: None,
             model: model.to_owned(),
             model_key: None,
             download: DownloadStep::AlreadyPresent,
             load: LoadStep::Background,
             warnings: Vec::new(),
             timings: ReadinessTimings::default(),
+            memory_estimate: None,
+            instance: None,
         };
 
-        let catalog = match self.models().await {
+        let (listed, server_start) = self.models_starting_server(reporter.as_ref()).await;
+        if server_start.is_some() {
+            report.server_start = server_start;
+            report.timings.server_start = Some(started.elapsed());
+        }
+        let catalog = match listed {
             Ok(catalog) => Some(catalog),
             Err(err @ (LmStudioError::NotResponding { .. } | LmStudioError::Auth { .. })) => {
                 return Err(err);
@@ -164,6 +199,9 @@ impl LMStudioClient {
                         report.model_key = Some(info.key.clone());
                         if info.is_loaded() {
                             loaded_instance = Some(info.request_id().to_owned());
+                            report.instance = instance_statuses(info)
+                                .into_iter()
+                                .find(|s| s.instance_id == info.request_id());
                         }
                     }
                     None => {
@@ -203,6 +241,16 @@ impl LMStudioClient {
                 reason: "this server is not LM Studio; it loads models itself".to_owned(),
             }
         } else {
+            if preload != PreloadMode::Off {
+                let key = report.model_key.as_deref().unwrap_or(model);
+                report.memory_estimate = self.estimate_before_load(key, reporter.as_ref()).await;
+                report.warnings.extend(
+                    report
+                        .memory_estimate
+                        .as_ref()
+                        .and_then(|estimate| memory_estimate::warning(model, estimate)),
+                );
+            }
             match preload {
                 PreloadMode::Off => LoadStep::Skipped {
                     reason: "preload = \"off\"".to_owned(),
@@ -213,6 +261,8 @@ impl LMStudioClient {
                         .load_reported(model, &LoadOptions::default(), reporter.as_ref())
                         .await?;
                     report.timings.load = Some(load_started.elapsed());
+                    let key = report.model_key.as_deref().unwrap_or(model);
+                    report.instance = self.fresh_instance_status(key, outcome.instance_id()).await;
                     match outcome {
                         LoadOutcome::AlreadyLoaded { instance_id } => {
                             LoadStep::AlreadyLoaded { instance_id }
@@ -224,6 +274,11 @@ impl LMStudioClient {
                             context,
                         } => {
                             report.warnings.extend(context.warning(model));
+                            report.warnings.extend(ttl_warning(
+                                model,
+                                method,
+                                self.inner.settings.ttl_seconds,
+                            ));
                             LoadStep::Loaded {
                                 instance_id,
                                 method,

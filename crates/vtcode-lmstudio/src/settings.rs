@@ -61,6 +61,16 @@ pub(crate) struct Settings {
     pub(crate) poll_interval: Duration,
     pub(crate) index_wait: Duration,
     pub(crate) engine_linger: Duration,
+    /// The limit of the `lms` commands the readiness flow runs only to inform (the memory
+    /// estimate, `lms ps` after a load); zero skips them.
+    pub(crate) lms_info_timeout: Duration,
+    /// `[lmstudio] auto_start`: start a local server that refuses connections.
+    pub(crate) auto_start: bool,
+    /// `[lmstudio] start_timeout_ms`: from `lms server start` until the server answers.
+    pub(crate) start_timeout: Duration,
+    /// LM Studio's home, where its server record is read for an automatic start (`None`:
+    /// found as `lms` finds it).
+    pub(crate) lmstudio_home: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -142,6 +152,10 @@ impl Settings {
             poll_interval: Duration::from_millis(500),
             index_wait: Duration::from_secs(30),
             engine_linger: crate::engine::DEFAULT_ENGINE_LINGER,
+            lms_info_timeout: crate::memory_estimate::DEFAULT_LMS_INFO_TIMEOUT,
+            auto_start: lm.auto_start,
+            start_timeout: ms(lm.start_timeout_ms),
+            lmstudio_home: None,
         })
     }
 
@@ -166,19 +180,20 @@ impl Settings {
     /// Whether `lms` on this machine talks to the same server: an explicit `lms` path, or a
     /// server on a loopback address.
     pub(crate) fn lms_allowed(&self) -> bool {
-        if self.lms_path.is_some() {
-            return true;
-        }
-        let host = self
+        self.lms_path.is_some() || self.endpoint.is_loopback()
+    }
+
+    /// The port an automatic start would start the server on: `Some` only with `auto_start`
+    /// on and a URL that is a local LM Studio itself (a loopback host: `localhost`,
+    /// 127.0.0.0/8, `::1`; and no path prefix, which would mean a proxy in front of it).
+    /// An explicit `lms_path` does not make a remote server local.
+    pub(crate) fn auto_start_port(&self) -> Option<u16> {
+        let plain_root = self
             .endpoint
-            .host()
-            .trim_start_matches('[')
-            .trim_end_matches(']');
-        host.eq_ignore_ascii_case("localhost")
-            || host == "::1"
-            || host
-                .parse::<std::net::Ipv4Addr>()
-                .is_ok_and(|ip| ip.is_loopback())
+            .root()
+            .strip_prefix("http://")
+            .is_some_and(|authority| !authority.contains('/'));
+        (self.auto_start && self.endpoint.is_loopback() && plain_root).then(|| self.endpoint.port())
     }
 }
 
@@ -344,6 +359,46 @@ mod tests {
         let settings = Settings::from_config_with(&config, broken).expect("no error");
         assert_eq!(settings.endpoint.root(), DEFAULT_BASE_URL);
         assert_eq!(settings.url_source, UrlSource::Default);
+    }
+
+    #[test]
+    fn auto_start_is_only_for_a_local_server_and_only_when_asked() {
+        let port = |url: &str, on: bool| {
+            let mut config = config_with_url(url);
+            config.lmstudio.auto_start = on;
+            Settings::from_config(&config)
+                .expect("valid")
+                .auto_start_port()
+        };
+        for url in [
+            "http://127.0.0.1:41343",
+            "http://127.9.8.7:41343/v1",
+            "http://localhost:41343/",
+            "http://[::1]:41343",
+        ] {
+            assert_eq!(port(url, true), Some(41343), "{url}");
+            assert_eq!(port(url, false), None, "{url}");
+        }
+        // No port in the URL: the scheme's, which is what the client connects to.
+        assert_eq!(port("http://localhost", true), Some(80));
+        for remote in [
+            "http://192.0.2.7:1234",
+            "http://10.0.0.1:1234",
+            "http://gpu-box.example:1234",
+            "http://[2001:db8::1]:1234",
+            "http://0.0.0.0:1234",
+            // A path prefix is a proxy, not LM Studio itself.
+            "http://127.0.0.1:8080/lmstudio",
+        ] {
+            assert_eq!(port(remote, true), None, "{remote}");
+        }
+        // An explicit lms does not make a remote server local.
+        let mut config = config_with_url("http://192.0.2.7:1234");
+        config.lmstudio.auto_start = true;
+        config.lmstudio.lms_path = Some("/opt/lms".into());
+        let settings = Settings::from_config(&config).expect("valid");
+        assert!(settings.lms_allowed());
+        assert_eq!(settings.auto_start_port(), None);
     }
 
     #[test]

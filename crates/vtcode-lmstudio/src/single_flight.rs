@@ -89,7 +89,9 @@ impl ProgressReporter for FlightProgress {
         let mut hub = lock(&self.hub);
         if matches!(
             event,
-            ProgressEvent::DownloadStarted { .. } | ProgressEvent::LoadStarted { .. }
+            ProgressEvent::DownloadStarted { .. }
+                | ProgressEvent::LoadStarted { .. }
+                | ProgressEvent::StartingServer { .. }
         ) {
             hub.started = Some(event.clone());
         }

@@ -1,4 +1,4 @@
-//! What is loaded right now ("resource monitoring"), and unloading.
+//! What is loaded right now (with TTLs and LM Link devices), and unloading.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -6,7 +6,7 @@ use std::time::Duration;
 use lmstudio_proto::lms::LmsLoadedModel;
 use lmstudio_proto::native::v1::{UnloadRequest, UnloadResponse};
 
-use crate::catalog::{ModelInfo, ModelKind};
+use crate::catalog::{CatalogSource, ModelInfo, ModelKind};
 use crate::client::LMStudioClient;
 use crate::error::LmStudioError;
 use crate::model_id;
@@ -29,31 +29,68 @@ pub struct LoadedModelStatus {
     pub max_context_length: Option<u64>,
     /// Size of the model on disk (a lower bound on the memory it uses).
     pub size_bytes: Option<u64>,
-    /// Idle time-to-live, when known (`lms ps` reports it; the REST API does not).
+    /// Idle time-to-live, when known (`lms ps` reports it; the REST API does not): LM Studio
+    /// unloads the instance after this long without requests.
     pub ttl: Option<Duration>,
     /// Maximum concurrent predictions, when known.
     pub parallel: Option<u64>,
+    /// The LM Link device running the instance, when it is not this machine (`lms ps`
+    /// `deviceIdentifier`). `None`: this machine, or not known (no `lms` to ask).
+    pub device: Option<String>,
 }
 
 impl LMStudioClient {
-    /// Every loaded instance with its context length, size and TTL, read fresh from the server.
+    /// Every loaded instance with its context length, size, TTL and device, read fresh from
+    /// the server.
     ///
-    /// TTLs come from `lms ps --json` when `lms` is on this machine; otherwise they are `None`.
+    /// TTLs and LM Link devices come from `lms ps --json` when `lms` is on this machine (the
+    /// REST listings do not report them); without it they are `None`.
     pub async fn status(&self) -> Result<Vec<LoadedModelStatus>, LmStudioError> {
         let catalog = self.refresh_models().await?;
         let mut statuses: Vec<LoadedModelStatus> =
             catalog.models.iter().flat_map(instance_statuses).collect();
-        let needs_ttl = statuses.iter().any(|s| s.ttl.is_none());
-        if needs_ttl
+        // A listing read from `lms` already has them.
+        if catalog.source != CatalogSource::LmsCli
+            && !statuses.is_empty()
             && self.inner.settings.lms_allowed()
             && let Ok(lms) = self.lms()
         {
             match lms.ps().await {
-                Ok(loaded) => merge_lms_ttls(&mut statuses, &loaded),
-                Err(err) => tracing::debug!(error = %err, "lms ps failed; TTLs unknown"),
+                Ok(loaded) => merge_lms_instances(&mut statuses, &loaded),
+                Err(err) => {
+                    tracing::debug!(error = %err, "lms ps failed; TTLs and devices unknown")
+                }
             }
         }
         Ok(statuses)
+    }
+
+    /// The status of instance `instance_id` of `key`, from a fresh model list, with its TTL
+    /// and LM Link device from `lms ps` when the listing lacks them and `lms` answers within
+    /// the info limit (see [`LMStudioClientBuilder::lms_info_timeout`](crate::LMStudioClientBuilder::lms_info_timeout)).
+    /// `None` when the listing does not show the instance.
+    pub(crate) async fn fresh_instance_status(
+        &self,
+        key: &str,
+        instance_id: &str,
+    ) -> Option<LoadedModelStatus> {
+        let catalog = self.models().await.ok()?;
+        let info = model_id::find(&catalog.models, key).ok().flatten()?;
+        let mut status = instance_statuses(info)
+            .into_iter()
+            .find(|s| s.instance_id == instance_id)?;
+        let limit = self.inner.settings.lms_info_timeout;
+        if catalog.source != CatalogSource::LmsCli
+            && !limit.is_zero()
+            && self.inner.settings.lms_allowed()
+            && let Ok(lms) = self.lms()
+        {
+            match lms.with_timeout(limit).ps().await {
+                Ok(loaded) => merge_lms_instances(std::slice::from_mut(&mut status), &loaded),
+                Err(err) => tracing::debug!(error = %err, "lms ps failed; TTL and device unknown"),
+            }
+        }
+        Some(status)
     }
 
     /// Unloads `model`: an instance id unloads that instance; a model key unloads all of its
@@ -112,17 +149,23 @@ impl LMStudioClient {
     }
 }
 
-/// Fills TTLs the listing lacked from `lms ps --json` rows, matched by instance id (the first
-/// row of an id wins). Linear in the rows, however many `lms` prints.
-pub(crate) fn merge_lms_ttls(statuses: &mut [LoadedModelStatus], loaded: &[LmsLoadedModel]) {
-    let mut ttls: HashMap<&str, Option<Duration>> = HashMap::new();
+/// Fills the TTLs and LM Link devices the listing lacked from `lms ps --json` rows, matched
+/// by instance id (the first row of an id wins). Linear in the rows, however many `lms`
+/// prints.
+pub(crate) fn merge_lms_instances(statuses: &mut [LoadedModelStatus], loaded: &[LmsLoadedModel]) {
+    let mut rows: HashMap<&str, &LmsLoadedModel> = HashMap::new();
     for row in loaded {
-        ttls.entry(row.instance_id())
-            .or_insert_with(|| numbers::ttl_from_millis(row.ttl_ms));
+        rows.entry(row.instance_id()).or_insert(row);
     }
     for status in statuses {
+        let Some(row) = rows.get(status.instance_id.as_str()) else {
+            continue;
+        };
         if status.ttl.is_none() {
-            status.ttl = ttls.get(status.instance_id.as_str()).copied().flatten();
+            status.ttl = numbers::ttl_from_millis(row.ttl_ms);
+        }
+        if status.device.is_none() {
+            status.device.clone_from(&row.model.device_identifier);
         }
     }
 }
@@ -141,6 +184,7 @@ pub(crate) fn instance_statuses(model: &ModelInfo) -> Vec<LoadedModelStatus> {
             size_bytes: model.size_bytes,
             ttl: instance.ttl,
             parallel: instance.parallel,
+            device: instance.device.clone(),
         })
         .collect()
 }

@@ -75,6 +75,21 @@ impl ProgressReporter for TerminalProgress {
     fn report(&self, event: &ProgressEvent) {
         let mut state = crate::lock(&self.state);
         match event {
+            ProgressEvent::StartingServer { port } => {
+                self.say(
+                    &mut state,
+                    &format!("LM Studio is not running: lms server start --port {port} ..."),
+                );
+            }
+            ProgressEvent::ServerStarted { port, elapsed } => {
+                self.say(
+                    &mut state,
+                    &format!(
+                        "LM Studio's server answers on port {port} (started in {:.0} ms)",
+                        elapsed.as_secs_f64() * 1000.0
+                    ),
+                );
+            }
             ProgressEvent::DownloadStarted {
                 model,
                 method,
@@ -165,6 +180,22 @@ impl ProgressReporter for TerminalProgress {
                     })
                     .unwrap_or_default();
                 self.say(&mut state, &format!("loaded as {instance_id}{took}"));
+            }
+            ProgressEvent::MemoryEstimate { model, estimate } => {
+                let gib = |bytes: u64| bytes as f64 / f64::from(1u32 << 30);
+                let verdict = if estimate.will_fail() {
+                    "LM Studio says the load will fail"
+                } else {
+                    "it may be loaded"
+                };
+                self.say(
+                    &mut state,
+                    &format!(
+                        "{model} needs about {:.2} GiB of GPU memory, {:.2} GiB in all: {verdict}",
+                        gib(estimate.gpu_memory_bytes),
+                        gib(estimate.total_memory_bytes)
+                    ),
+                );
             }
             other => self.say(&mut state, &format!("{other:?}")),
         }

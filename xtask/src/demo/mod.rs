@@ -9,7 +9,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lmstudio_testkit::{CatalogModel, Emulator, Profile};
+use lmstudio_testkit::{
+    CatalogModel, Emulator, EmulatorBuilder, FakeLmsOptions, Profile, ServerStartWatcher,
+    StartAnswer,
+};
 use vtcode_config::{PreloadMode, VTCodeConfig};
 use vtcode_lmstudio::proto::openai::{ChatCompletionRequest, ChatMessage};
 use vtcode_lmstudio::{
@@ -20,10 +23,12 @@ use crate::checks::millis;
 
 const DEMO_USAGE: &str = "\
 usage: cargo xtask demo [--url URL] [--model KEY] [--profile 0.3|0.4] [--jit on|off]
-                        [--prompt TEXT] [--max-tokens N]
+                        [--prompt TEXT] [--max-tokens N] [--auto-start]
 
 Without --url (or LMSTUDIO_URL) the demo starts the bundled LM Studio emulator with the model
-not yet downloaded; with it, the same flow runs against that server (a real LM Studio).";
+not yet downloaded; with it, the same flow runs against that server (a real LM Studio).
+--auto-start begins with no server at all: `[lmstudio] auto_start = true` starts it through a
+fake `lms server start`, which brings the emulator up (not with --url).";
 
 /// What the command line asked for.
 #[derive(Debug)]
@@ -34,6 +39,7 @@ struct DemoArgs {
     jit: bool,
     prompt: String,
     max_tokens: i64,
+    auto_start: bool,
 }
 
 fn parse_args(args: &[String]) -> Result<DemoArgs, String> {
@@ -47,6 +53,7 @@ fn parse_args(args: &[String]) -> Result<DemoArgs, String> {
         prompt: "In two sentences, what does a coding agent need from a local model server?"
             .to_owned(),
         max_tokens: 96,
+        auto_start: false,
     };
     let mut iter = args.iter();
     while let Some(flag) = iter.next() {
@@ -79,9 +86,15 @@ fn parse_args(args: &[String]) -> Result<DemoArgs, String> {
                     other => return Err(format!("--jit: expected on or off, got `{other}`")),
                 }
             }
+            "--auto-start" => parsed.auto_start = true,
             "-h" | "--help" => return Err(DEMO_USAGE.to_owned()),
             other => return Err(format!("unknown argument `{other}`\n\n{DEMO_USAGE}")),
         }
+    }
+    if parsed.auto_start && parsed.url.is_some() {
+        return Err(format!(
+            "--auto-start runs against the emulator only: drop --url (and LMSTUDIO_URL)\n\n{DEMO_USAGE}"
+        ));
     }
     Ok(parsed)
 }
@@ -89,8 +102,9 @@ fn parse_args(args: &[String]) -> Result<DemoArgs, String> {
 /// Runs the demo.
 pub(crate) fn run(args: &[String]) -> Result<(), String> {
     let args = parse_args(args)?;
-    if args.url.is_none() && args.profile == Profile::V0_3 {
-        // LM Studio 0.3 downloads and loads through `lms`: the emulator comes with a fake one.
+    if args.url.is_none() && (args.profile == Profile::V0_3 || args.auto_start) {
+        // LM Studio 0.3 downloads and loads through `lms`, and an automatic start runs
+        // `lms server start`: the emulator comes with a fake `lms`.
         crate::integration::build_fake_lms()?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -103,22 +117,46 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
 
 /// The emulator and what it needs to stay alive for the run.
 struct LocalServer {
-    emulator: Emulator,
-    _lms_dir: Option<TempDir>,
+    /// The emulator started up front (`None` with `--auto-start`: the watcher starts it).
+    emulator: Option<Emulator>,
+    /// With `--auto-start`: answers the fake `lms server start` with the emulator.
+    starts: Option<ServerStartWatcher>,
+    url: String,
+    lms_dir: Option<TempDir>,
     lms_path: Option<PathBuf>,
+}
+
+impl LocalServer {
+    /// Requests the emulator served, whichever way it was started.
+    fn request_count(&self) -> usize {
+        match (&self.emulator, &self.starts) {
+            (Some(emulator), _) => emulator.requests().len(),
+            (None, Some(starts)) => starts.emulators().iter().map(|e| e.requests().len()).sum(),
+            (None, None) => 0,
+        }
+    }
 }
 
 async fn run_demo(args: DemoArgs) -> Result<(), String> {
     let local = match &args.url {
         Some(_) => None,
+        None if args.auto_start => Some(prepare_auto_start(&args)?),
         None => Some(start_emulator(&args).await?),
     };
     let url = match (&args.url, &local) {
         (Some(url), _) => url.clone(),
-        (None, Some(local)) => local.emulator.url(),
+        (None, Some(local)) => local.url.clone(),
         (None, None) => return Err("no server".to_owned()),
     };
     match &local {
+        Some(local) if local.emulator.is_none() => println!(
+            "Nothing listens on {url}: LM Studio is not running. [lmstudio] auto_start = true \
+             will start it (a fake `lms server start` brings up the emulator: profile {}, JIT {}, \
+             {} not downloaded)",
+            profile_name(args.profile),
+            if args.jit { "on" } else { "off" },
+            args.model
+        ),
         Some(_) => println!(
             "Started the LM Studio emulator at {url} (profile {}, JIT {}, {} not downloaded)",
             profile_name(args.profile),
@@ -131,14 +169,19 @@ async fn run_demo(args: DemoArgs) -> Result<(), String> {
     let mut config = VTCodeConfig::default()
         .with_base_url(url.clone())
         .with_default_model(args.model.clone())
-        .with_preload(PreloadMode::Wait);
+        .with_preload(PreloadMode::Wait)
+        .with_auto_start(args.auto_start);
     if let Some(path) = local.as_ref().and_then(|l| l.lms_path.clone()) {
         config = config.with_lms_path(path);
     }
-    let client = LMStudioClient::builder(&config)
-        .reporter(Arc::new(bar::TerminalProgress::new()))
-        .build()
-        .map_err(|e| format!("configuration: {e}"))?;
+    let mut builder =
+        LMStudioClient::builder(&config).reporter(Arc::new(bar::TerminalProgress::new()));
+    if let Some(dir) = local.as_ref().and_then(|l| l.lms_dir.as_ref()) {
+        // Not this user's LM Studio home: its server record (bind address, CORS) is not the
+        // emulator's.
+        builder = builder.lmstudio_home(dir.path().join("lmstudio-home"));
+    }
+    let client = builder.build().map_err(|e| format!("configuration: {e}"))?;
 
     println!("\n[1/2] Making {} ready", args.model);
     let report = client
@@ -153,6 +196,13 @@ async fn run_demo(args: DemoArgs) -> Result<(), String> {
 
     println!("\nSummary");
     println!("  server        {}", describe_server(&report));
+    if let Some(start) = &report.server_start {
+        println!(
+            "  server start  {} (lms server start --port {})",
+            millis(start.elapsed),
+            start.port
+        );
+    }
     println!("  check         {}", millis(report.timings.check));
     match report.timings.download {
         Some(download) => println!("  download      {}", millis(download)),
@@ -176,30 +226,60 @@ async fn run_demo(args: DemoArgs) -> Result<(), String> {
         chat.tokens_per_second()
     );
     if let Some(local) = &local {
-        println!(
-            "  requests      {} to the emulator",
-            local.emulator.requests().len()
-        );
+        println!("  requests      {} to the emulator", local.request_count());
     }
     Ok(())
 }
 
-async fn start_emulator(args: &DemoArgs) -> Result<LocalServer, String> {
+/// The demo's emulator: the model not yet downloaded, visible download and load times.
+fn emulator_builder(profile: Profile, jit: bool, model: &str) -> EmulatorBuilder {
     let mut models = vec![CatalogModel::nomic_embed()];
-    let wanted = if args.model == DEFAULT_OSS_MODEL {
+    let wanted = if model == DEFAULT_OSS_MODEL {
         CatalogModel::gpt_oss_20b()
     } else {
-        CatalogModel::llm(args.model.clone()).size_bytes(4_920_734_272)
+        CatalogModel::llm(model.to_owned()).size_bytes(4_920_734_272)
     };
     models.insert(0, wanted.downloaded(false));
-    let emulator = Emulator::builder()
-        .profile(args.profile)
-        .jit(args.jit)
+    Emulator::builder()
+        .profile(profile)
+        .jit(jit)
         .models(models)
         // About three seconds for the 12 GB default model: long enough to watch.
         .download_speed(4_000_000_000)
         .load_delay(Duration::from_millis(600))
         .stream_chunk_delay(Duration::from_millis(25))
+}
+
+/// `--auto-start`: no server yet. A free port, a fake `lms` whose `server start` asks the
+/// watcher in this process, which brings the emulator up on that port.
+fn prepare_auto_start(args: &DemoArgs) -> Result<LocalServer, String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map_err(|e| format!("could not find a free port: {e}"))?
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let binary = lmstudio_testkit::find_fake_lms_binary().ok_or(
+        "the fake `lms` is not built: run `cargo build -p lmstudio-testkit --bin fake-lms`",
+    )?;
+    let dir = TempDir::new("demo-auto-start")?;
+    let options = FakeLmsOptions::new().server_start_via(dir.path());
+    let path = lmstudio_testkit::write_lms_wrapper_with(dir.path(), &binary, &url, &options)
+        .map_err(|e| format!("could not write the fake lms: {e}"))?;
+    let (profile, jit, model) = (args.profile, args.jit, args.model.clone());
+    let starts = ServerStartWatcher::watch(dir.path(), move |_| {
+        StartAnswer::emulator(emulator_builder(profile, jit, &model))
+    });
+    Ok(LocalServer {
+        emulator: None,
+        starts: Some(starts),
+        url,
+        lms_dir: Some(dir),
+        lms_path: Some(path),
+    })
+}
+
+async fn start_emulator(args: &DemoArgs) -> Result<LocalServer, String> {
+    let emulator = emulator_builder(args.profile, args.jit, &args.model)
         .start()
         .await
         .map_err(|e| format!("could not start the emulator: {e}"))?;
@@ -216,8 +296,10 @@ async fn start_emulator(args: &DemoArgs) -> Result<LocalServer, String> {
         (None, None)
     };
     Ok(LocalServer {
-        emulator,
-        _lms_dir: lms_dir,
+        url: emulator.url(),
+        emulator: Some(emulator),
+        starts: None,
+        lms_dir,
         lms_path,
     })
 }
@@ -301,6 +383,13 @@ async fn stream_chat(client: &LMStudioClient, args: &DemoArgs) -> Result<ChatFig
 
 fn print_report(report: &ReadinessReport) {
     println!("  server: {}", describe_server(report));
+    if let Some(start) = &report.server_start {
+        println!(
+            "  server start: started by auto_start on port {} in {}",
+            start.port,
+            millis(start.elapsed)
+        );
+    }
     match &report.download {
         DownloadStep::AlreadyPresent => println!("  download: already on disk"),
         DownloadStep::Downloaded { method, bytes } => println!(
@@ -369,5 +458,30 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_args;
+
+    fn strings(args: &[&str]) -> Vec<String> {
+        args.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    #[test]
+    fn auto_start_is_a_flag_for_the_emulator_only() {
+        let err = parse_args(&strings(&[
+            "--auto-start",
+            "--url",
+            "http://127.0.0.1:1234",
+        ]))
+        .expect_err("not with a real server");
+        assert!(err.contains("--auto-start"), "{err}");
+        if std::env::var_os("LMSTUDIO_URL").is_none() {
+            let parsed = parse_args(&strings(&["--auto-start", "--profile", "0.3"])).unwrap();
+            assert!(parsed.auto_start);
+            assert!(!parse_args(&[]).unwrap().auto_start);
+        }
     }
 }

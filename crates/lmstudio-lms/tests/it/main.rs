@@ -6,9 +6,11 @@
 mod cancel;
 mod common;
 mod discovery;
+mod estimate_survey;
 mod faults_output;
 mod get;
 mod json_commands;
 mod load_unload;
+mod port;
 mod progress_parse;
 mod validation;

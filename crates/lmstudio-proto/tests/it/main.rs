@@ -3,11 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod anthropic;
 mod common;
 mod completions_embeddings;
 mod content_parts;
 mod errors;
 mod lms_json;
+mod lms_survey;
 mod native_v0;
 mod native_v1;
 mod native_v1_stream;

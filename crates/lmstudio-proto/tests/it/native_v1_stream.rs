@@ -192,3 +192,73 @@ fn unknown_event_type_and_fields_survive() {
     };
     assert_eq!(delta.extra["channel"], "final");
 }
+
+#[test]
+fn type_first_or_last_reads_the_same() {
+    // Every documented event (at every depth: `chat.end` holds tagged output items), read
+    // from text with `type` first and from text with `type` last.
+    for (name, json) in EVENTS {
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        let first: ChatStreamEvent =
+            serde_json::from_str(&common::nulls::type_first_text(&value)).unwrap();
+        let last: ChatStreamEvent = serde_json::from_str(&type_last_text(&value)).unwrap();
+        assert_eq!(first, last, "{name}");
+        assert_eq!(first, serde_json::from_value(value).unwrap(), "{name}");
+    }
+}
+
+#[test]
+fn repeated_keys_non_string_types_and_non_objects() {
+    for text in [
+        r#"{"type":"message.delta","content":"a","content":"b"}"#,
+        r#"{"content":"a","type":"message.delta","content":"b"}"#,
+        r#"{"type":"message.delta","content":"a","type":"message.delta"}"#,
+        r#"{"type":"tool_call.progress","n":1,"n":2}"#,
+        r#"{"n":1,"type":"x","type":"y"}"#,
+    ] {
+        let err = serde_json::from_str::<ChatStreamEvent>(text).unwrap_err();
+        assert!(err.to_string().contains("duplicate field"), "{text}: {err}");
+    }
+    // A `type` that is not a string keeps the object whole, wherever it is.
+    for text in [r#"{"type":3,"content":"a"}"#, r#"{"content":"a","type":3}"#] {
+        let event: ChatStreamEvent = serde_json::from_str(text).unwrap();
+        let ChatStreamEvent::Other(map) = &event else {
+            panic!("{text}: kept whole")
+        };
+        assert_eq!((&map["type"], &map["content"]), (&3.into(), &"a".into()));
+        assert_eq!(event.kind(), "");
+    }
+    for text in ["[]", "\"chat.end\"", "null"] {
+        let err = serde_json::from_str::<ChatStreamEvent>(text).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("a JSON object with a `type` (ChatStreamEvent)"),
+            "{text}: {err}"
+        );
+    }
+}
+
+/// `value` as JSON text with the `type` key last in every object.
+fn type_last_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Object(map) => {
+            let rest = map.iter().filter(|(key, _)| key.as_str() != "type");
+            let fields: Vec<String> = rest
+                .chain(map.get_key_value("type"))
+                .map(|(key, child)| {
+                    format!(
+                        "{}:{}",
+                        serde_json::to_string(key).unwrap(),
+                        type_last_text(child)
+                    )
+                })
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        serde_json::Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(type_last_text).collect();
+            format!("[{}]", items.join(","))
+        }
+        scalar => scalar.to_string(),
+    }
+}

@@ -8,7 +8,7 @@ use crate::common;
 
 use common::nulls::{assert_nulls_tolerated, assert_populated, defaults_in_debug, populated};
 use lmstudio_proto::error::ErrorEnvelope;
-use lmstudio_proto::lms::{LmsLoadedModel, LmsModel, LmsServerStatus};
+use lmstudio_proto::lms::{LmsLoadedModel, LmsModel, LmsRuntimeSurvey, LmsServerStatus};
 use lmstudio_proto::native::{v0, v1};
 use lmstudio_proto::openai::{
     ChatCompletionChunk, ChatCompletionResponse, CompletionResponse, EmbeddingResponse, ModelList,
@@ -56,8 +56,12 @@ populated_samples! {
     lms_ls: Vec<LmsModel> = "lms_ls.json";
     lms_ps: Vec<LmsLoadedModel> = "lms_ps.json";
     lms_server_status: LmsServerStatus = "lms_server_status.json";
+<<<<<<< HEAD
     responses_response: Response = "responses_response.json";
     responses_events: Vec<ResponseStreamEvent> = "responses_events.json";
+=======
+    lms_runtime_survey: LmsRuntimeSurvey = "lms_runtime_survey.json";
+>>>>>>> main
 }
 
 #[test]

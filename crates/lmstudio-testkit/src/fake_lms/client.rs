@@ -77,6 +77,13 @@ impl Server {
         })
     }
 
+    /// Whether LM Studio answers `GET /lmstudio-greeting` with `{"lmstudio":true}` within
+    /// `timeout` (what `lms` checks before it talks to a server, with 500 ms).
+    pub(crate) fn greets(&self, timeout: Duration) -> bool {
+        self.get("/lmstudio-greeting", timeout)
+            .is_ok_and(|reply| reply.json().get("lmstudio") == Some(&Value::Bool(true)))
+    }
+
     /// `GET path`.
     pub(crate) fn get(&self, path: &str, timeout: Duration) -> Result<Reply, String> {
         self.request("GET", path, None, timeout)
@@ -110,7 +117,8 @@ impl Server {
             .map_err(unreachable)?
             .next()
             .ok_or_else(|| format!("cannot resolve {}", self.host))?;
-        let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(unreachable)?;
+        let mut stream =
+            TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT.min(timeout)).map_err(unreachable)?;
         stream
             .set_read_timeout(Some(timeout))
             .map_err(unreachable)?;

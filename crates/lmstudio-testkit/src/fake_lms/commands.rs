@@ -1,6 +1,7 @@
 //! `lms ls`, `ps`, `load`, `unload`, `server status|start|stop` and `version`.
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -349,10 +350,12 @@ pub(crate) fn unload(
     0
 }
 
-/// `lms server status [--json]`, `server start`, `server stop`.
+/// `lms server status [--json]`, `server start [--port N] [--bind X] [--cors]`, `server
+/// stop`. `status` and `stop` take no `--port` (as in `lms`, where only `start` has one).
 pub(crate) fn server(
     server: &Server,
     rest: &[String],
+    start_dir: Option<&Path>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
@@ -363,9 +366,13 @@ pub(crate) fn server(
         Ok(parsed) => parsed,
         Err(message) => return fail(err, &message),
     };
-    let running = server
-        .get("/lmstudio-greeting", Duration::from_secs(2))
-        .is_ok_and(|reply| reply.json().get("lmstudio") == Some(&Value::Bool(true)));
+    if sub != "start" && parsed.flags.contains_key("port") {
+        return fail(err, "unknown option '--port'");
+    }
+    if sub == "start" {
+        return super::start::server_start(server, &parsed, start_dir, err);
+    }
+    let running = server.greets(Duration::from_secs(2));
     match sub.as_str() {
         "status" if parsed.has("json") => {
             let status = if running {
@@ -384,18 +391,6 @@ pub(crate) fn server(
             }
             0
         }
-        "start" if running => {
-            let _ = writeln!(
-                err,
-                "Success! Server is now running on port {}",
-                server.port
-            );
-            0
-        }
-        "start" => fail(
-            err,
-            "Failed to verify the server is running. Please try to use another port.",
-        ),
         "stop" if running => fail(err, "The fake lms cannot stop the LM Studio emulator."),
         "stop" => fail(err, "The server is not running."),
         other => fail(err, &format!("unknown command 'server {other}'")),

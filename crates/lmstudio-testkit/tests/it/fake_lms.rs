@@ -18,10 +18,10 @@ use support::{check_fields, fixture_json};
 const KEY: &str = "qwen/qwen3-4b";
 const SIZE: u64 = 40_000_000;
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Output {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// Spawns `lms args...` with stdin null and both pipes captured.
@@ -47,7 +47,7 @@ fn spawn(lms: &Path, args: &[&str]) -> std::process::Child {
 }
 
 /// Runs `lms args...` with stdin null, draining both pipes, killing it after 60 s.
-fn run(lms: &Path, args: &[&str]) -> Output {
+pub(crate) fn run(lms: &Path, args: &[&str]) -> Output {
     let mut child = spawn(lms, args);
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
@@ -101,7 +101,7 @@ fn setup() -> (Emulator, tempfile::TempDir, PathBuf) {
     (emulator, dir, lms)
 }
 
-fn json(text: &str) -> Value {
+pub(crate) fn json(text: &str) -> Value {
     serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text:?}"))
 }
 
@@ -349,8 +349,8 @@ fn a_fault_for_one_command_exits_with_its_code_and_stderr_and_args_are_recorded(
     let listed = run(&lms, &["ls", "--json"]);
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     assert!(json(&listed.stdout).is_array(), "{}", listed.stdout);
-    let recorded = std::fs::read_to_string(&args_file).unwrap();
-    assert_eq!(recorded, format!("get --yes {KEY}\nls --json\n"));
+    let recorded = lmstudio_testkit::recorded_calls(&args_file).unwrap();
+    assert_eq!(recorded, [vec!["get", "--yes", KEY], vec!["ls", "--json"]]);
 }
 
 #[test]

@@ -7,6 +7,8 @@ mod auth;
 mod chat;
 mod downloads;
 mod fake_lms;
+mod fake_lms_resources;
+mod fake_lms_start;
 mod fixtures_native;
 mod fixtures_openai;
 mod inference;

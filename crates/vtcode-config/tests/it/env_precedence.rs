@@ -1,4 +1,4 @@
-//! Precedence: environment > `vtcode.toml` > defaults, for each of the four variables.
+//! Precedence: environment > `vtcode.toml` > defaults, for each of the variables.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::support;
@@ -192,15 +192,65 @@ fn env_overrides_lists_the_applied_variables_in_order() {
 #[test]
 fn apply_env_works_on_configs_built_in_code() {
     let mut config = VTCodeConfig::lmstudio_at("http://code-host:1");
-    let applied = config.apply_env(&no_env);
+    let applied = config.apply_env(&no_env).unwrap();
     assert!(applied.is_empty());
     assert_eq!(
         config.lmstudio.base_url.as_deref(),
         Some("http://code-host:1")
     );
-    config.apply_env(&env(&[("LMSTUDIO_URL", "http://env-host:2")]));
+    config
+        .apply_env(&env(&[("LMSTUDIO_URL", "http://env-host:2")]))
+        .unwrap();
     assert_eq!(
         config.lmstudio.base_url.as_deref(),
         Some("http://env-host:2")
+    );
+}
+
+#[test]
+fn auto_start_and_its_timeout_env_beats_file_beats_default() {
+    let none = empty_workspace();
+    let file = workspace("[lmstudio]\nauto_start = true\nstart_timeout_ms = 1000\n");
+    let lm = |m: ConfigManager| {
+        let lm = &m.config().lmstudio;
+        (lm.auto_start, lm.start_timeout_ms)
+    };
+    assert_eq!(lm(load(none.path(), &[])), (false, 90_000));
+    assert_eq!(lm(load(file.path(), &[])), (true, 1000));
+    let env_pairs = [
+        ("LMSTUDIO_AUTO_START", "off"),
+        ("LMSTUDIO_START_TIMEOUT_MS", "2500"),
+    ];
+    assert_eq!(lm(load(file.path(), &env_pairs)), (false, 2500));
+    assert_eq!(
+        lm(load(none.path(), &[("LMSTUDIO_AUTO_START", "1")])),
+        (true, 90_000)
+    );
+    let manager = load(file.path(), &env_pairs);
+    assert_eq!(
+        manager.env_overrides(),
+        ["LMSTUDIO_AUTO_START", "LMSTUDIO_START_TIMEOUT_MS"]
+    );
+}
+
+#[test]
+fn a_bad_auto_start_variable_fails_the_load_naming_it() {
+    let dir = empty_workspace();
+    let err = ConfigManager::load_from_workspace_with_env(
+        dir.path(),
+        &env(&[("LMSTUDIO_AUTO_START", "sometimes")]),
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("LMSTUDIO_AUTO_START"), "{text}");
+    assert!(text.contains("lmstudio.auto_start"), "{text}");
+    let err = ConfigManager::load_from_workspace_with_env(
+        dir.path(),
+        &env(&[("LMSTUDIO_START_TIMEOUT_MS", "0")]),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, vtcode_config::ConfigError::InvalidValue { origin: vtcode_config::Origin::Env(var), .. } if var == "LMSTUDIO_START_TIMEOUT_MS"),
+        "{err:?}"
     );
 }

@@ -84,6 +84,7 @@ impl LmStudioError {
                 url,
                 timed_out,
                 source: shared,
+                start: None,
             },
             Mapped::Timeout { operation, limit } => Self::Timeout {
                 operation,

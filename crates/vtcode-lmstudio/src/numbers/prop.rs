@@ -25,7 +25,7 @@ use serde_json::{Map, Value, json};
 use super::{MAX_ETA, download_progress, seconds};
 use crate::catalog::{CatalogSource, ModelCatalog, ModelInfo};
 use crate::progress::{ProgressEvent, progress_line};
-use crate::status::{instance_statuses, merge_lms_ttls};
+use crate::status::{instance_statuses, merge_lms_instances};
 use crate::{convert, model_id};
 
 /// Cases per property in a plain `cargo test` (a second or two in a debug build).
@@ -552,7 +552,7 @@ proptest! {
         for status in &mut statuses {
             status.ttl = None;
         }
-        merge_lms_ttls(&mut statuses, &loaded);
+        merge_lms_instances(&mut statuses, &loaded);
         for status in &statuses {
             if let Some(ttl) = status.ttl {
                 prop_assert!(ttl <= Duration::from_millis(u64::MAX));

@@ -197,10 +197,18 @@ async fn without_rest_downloads_lms_get_runs_with_progress() {
     );
     assert!(emulator.is_downloaded(MODEL));
     assert_eq!(emulator.request_count("POST", "/api/v1/models/download"), 0);
-    let args = std::fs::read_to_string(dir.path().join("args.txt")).unwrap();
+    // Always with the port of the URL: without it `lms` could start LM Studio itself.
+    let calls = lmstudio_testkit::recorded_calls(&dir.path().join("args.txt")).unwrap();
+    let port = emulator.port().to_string();
     assert!(
-        args.lines().any(|l| l == format!("get --yes {MODEL}")),
-        "{args}"
+        calls.contains(&vec![
+            "get".to_owned(),
+            "--yes".to_owned(),
+            MODEL.to_owned(),
+            "--port".to_owned(),
+            port
+        ]),
+        "{calls:?}"
     );
     let progress: Vec<(u64, Option<u64>)> = recorder
         .events()

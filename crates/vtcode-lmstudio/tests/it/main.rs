@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auto_start;
 mod downloads;
 mod emulator;
 mod errors;
@@ -11,8 +12,12 @@ mod loaded_context;
 mod matrix;
 mod native_chat;
 mod readiness;
+<<<<<<< HEAD
 mod responses;
 mod responses_emulator;
+=======
+mod resources;
+>>>>>>> main
 mod shared_engine;
 mod streaming;
 mod streaming_thirdparty;

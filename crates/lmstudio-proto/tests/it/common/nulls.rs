@@ -4,7 +4,9 @@
 //! [`assert_populated`] makes sure the sample leaves no field at its default, so a field added
 //! to a type later cannot escape [`assert_nulls_tolerated`]: a field left out of the sample
 //! shows as `None`, `""`, `[]` or `{}` in the value's `Debug` form (which, unlike the JSON,
-//! also lists the fields skipped when serializing).
+//! also lists the fields skipped when serializing). Every value is read from text with each
+//! `type` key first as well (a `serde_json::Value` gives its keys sorted), so the one-pass
+//! reading of tagged enums is exercised too.
 
 use std::fmt::Debug;
 
@@ -23,6 +25,12 @@ where
     let again: T = serde_json::from_value(serialized.clone())
         .unwrap_or_else(|e| panic!("{name}: the serialized sample does not parse: {e}"));
     assert_eq!(again, value, "{name}: the sample does not round-trip");
+    let type_first: T = serde_json::from_str(&type_first_text(&serialized))
+        .unwrap_or_else(|e| panic!("{name}: the sample with `type` first does not parse: {e}"));
+    assert_eq!(
+        type_first, value,
+        "{name}: the sample with `type` first reads differently"
+    );
     (value, serialized)
 }
 
@@ -62,8 +70,18 @@ where
         let mut nulled = serialized.clone();
         let original = replace(&mut nulled, path, Some(Value::Null));
         let shown = show(path);
+        // Read from text with every `type` key first too: tagged objects take another path
+        // then (a value's keys come sorted), which must read the same.
+        let type_first = serde_json::from_str::<T>(&type_first_text(&nulled));
         match serde_json::from_value::<T>(nulled) {
             Ok(parsed) => {
+                match type_first {
+                    Ok(read) => assert_eq!(
+                        read, parsed,
+                        "{name}: with {shown} = null, `type` first reads differently"
+                    ),
+                    Err(e) => panic!("{name}: with {shown} = null, `type` first fails: {e}"),
+                }
                 let text = serde_json::to_string(&parsed).expect("serialize");
                 let again: T = serde_json::from_str(&text).unwrap_or_else(|e| {
                     panic!("{name}: with {shown} = null, the re-serialized value fails: {e}")
@@ -71,6 +89,10 @@ where
                 assert_eq!(again, parsed, "{name}: with {shown} = null, no round trip");
             }
             Err(error) => {
+                assert!(
+                    type_first.is_err(),
+                    "{name}: with {shown} = null, only `type` first parses"
+                );
                 let mut removed = serialized.clone();
                 replace(&mut removed, path, None);
                 let required = serde_json::from_value::<T>(removed).is_err();
@@ -82,6 +104,31 @@ where
         }
     }
     paths.len()
+}
+
+/// `value` as JSON text with the `type` key first in every object (the others follow in
+/// order), as Anthropic's API and llama.cpp write tagged objects.
+pub(crate) fn type_first_text(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let tag = map.get_key_value("type");
+            let rest = map.iter().filter(|(key, _)| key.as_str() != "type");
+            let fields: Vec<String> = tag
+                .into_iter()
+                .chain(rest)
+                .map(|(key, child)| {
+                    let key = serde_json::to_string(key).expect("a key serializes");
+                    format!("{key}:{}", type_first_text(child))
+                })
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(type_first_text).collect();
+            format!("[{}]", items.join(","))
+        }
+        scalar => scalar.to_string(),
+    }
 }
 
 /// One step of a path: an object key or an array index.

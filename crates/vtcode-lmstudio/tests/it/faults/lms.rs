@@ -170,8 +170,10 @@ async fn a_hanging_lms_load_is_timed_out_naming_the_command() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::TimedOut);
+    let port = server.host_with_port();
+    let port = port.rsplit(':').next().unwrap();
     assert_eq!(
         err.to_string(),
-        format!("lms load {MODEL} --yes timed out after 500 ms")
+        format!("lms load {MODEL} --yes --port {port} timed out after 500 ms")
     );
 }
