@@ -9,13 +9,9 @@
 //!   events and a message assembler), served by LM Studio 0.4.1+ and llama.cpp.
 //! - [`native`]: LM Studio's own REST API, [`native::v0`] (`/api/v0`, 0.3.6+) and
 //!   [`native::v1`] (`/api/v1`, 0.4+).
-<<<<<<< HEAD
 //! - [`responses`]: the OpenAI Responses API (`/v1/responses`): request, items, the
 //!   response, stream events and their assembly.
-//! - [`lms`]: the JSON the `lms` CLI prints (`ls`, `ps`, `server status`).
-=======
 //! - [`lms`]: the JSON the `lms` CLI prints (`ls`, `ps`, `server status`, `runtime survey`).
->>>>>>> main
 //! - [`error`]: the `{"error": ...}` envelope any body may carry.
 //! - [`numbers`]: reading server numbers safely (seconds as floats into a `Duration`).
 //!

@@ -63,12 +63,9 @@ mod native_chat;
 mod numbers;
 mod progress;
 mod readiness;
-<<<<<<< HEAD
+mod resources;
 mod responses;
 mod responses_stream;
-=======
-mod resources;
->>>>>>> main
 #[cfg(test)]
 mod send_checks;
 mod server;
@@ -98,12 +95,9 @@ pub use progress::{
     progress_line,
 };
 pub use readiness::{DownloadStep, LoadStep, ReadinessReport, ReadinessTimings};
-<<<<<<< HEAD
+pub use resources::{EngineResources, GpuResources, RESOURCE_LIMITS, Resources};
 pub use responses::{LMSTUDIO_TOOL_TYPES, strip_unsupported_tools};
 pub use responses_stream::{ResponsesStream, ResponsesStreamSummary};
-=======
-pub use resources::{EngineResources, GpuResources, RESOURCE_LIMITS, Resources};
->>>>>>> main
 pub use server::{NativeApi, ServerInfo, ServerKind};
 pub use settings::{DEFAULT_BASE_URL, UrlSource};
 pub use status::LoadedModelStatus;

@@ -56,12 +56,9 @@ populated_samples! {
     lms_ls: Vec<LmsModel> = "lms_ls.json";
     lms_ps: Vec<LmsLoadedModel> = "lms_ps.json";
     lms_server_status: LmsServerStatus = "lms_server_status.json";
-<<<<<<< HEAD
     responses_response: Response = "responses_response.json";
     responses_events: Vec<ResponseStreamEvent> = "responses_events.json";
-=======
     lms_runtime_survey: LmsRuntimeSurvey = "lms_runtime_survey.json";
->>>>>>> main
 }
 
 #[test]

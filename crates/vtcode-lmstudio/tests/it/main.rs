@@ -12,12 +12,9 @@ mod loaded_context;
 mod matrix;
 mod native_chat;
 mod readiness;
-<<<<<<< HEAD
+mod resources;
 mod responses;
 mod responses_emulator;
-=======
-mod resources;
->>>>>>> main
 mod shared_engine;
 mod streaming;
 mod streaming_thirdparty;
