@@ -10,6 +10,7 @@ mod errors;
 mod faults;
 mod loaded_context;
 mod matrix;
+mod messages;
 mod native_chat;
 mod readiness;
 mod resources;
