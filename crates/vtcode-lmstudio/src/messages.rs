@@ -12,7 +12,8 @@
 //! - LM Studio validates role alternation strictly: a request it refuses comes back with its
 //!   own message, and nothing is rewritten or retried;
 //! - LM Studio has no `/v1/messages/count_tokens` (it answers HTTP 200 "Unexpected endpoint
-//!   or method"): that is [`LmStudioError::Unsupported`], never a parse error.
+//!   or method"), and before 0.4.1 no `/v1/messages` either: that answer is
+//!   [`LmStudioError::Unsupported`], never a parse error.
 
 use lmstudio_proto::anthropic::{CountTokensResponse, MessagesRequest, MessagesResponse};
 
@@ -29,6 +30,9 @@ pub(crate) const COUNT_TOKENS_PATH: &str = "/v1/messages/count_tokens";
 impl LMStudioClient {
     /// `POST /v1/messages`, not streamed. An empty `model` means the default model.
     ///
+    /// LM Studio before 0.4.1 has no such route (it answers HTTP 200 "Unexpected endpoint"):
+    /// that is [`LmStudioError::Unsupported`].
+    ///
     /// Bounded by `[lmstudio].request_timeout_ms`, like [`chat`](Self::chat). A load of the
     /// model that is still running is awaited first. `max_tokens` is sent only when set
     /// (Anthropic's API requires it; LM Studio and llama.cpp do not). A prompt longer than
@@ -43,7 +47,7 @@ impl LMStudioClient {
         self.http()
             .post_json(MESSAGES_PATH, &request)
             .await
-            .map_err(|e| self.map_inference(e, &request.model))
+            .map_err(|e| self.map_messages(e, &request.model))
     }
 
     /// `POST /v1/messages` with `stream: true`: typed [`StreamEvent`]s as they arrive,
@@ -71,7 +75,7 @@ impl LMStudioClient {
             .response_headers_timeout(self.inner.settings.load_timeout)
             .send_event_stream(MessagesDecoder::default())
             .await
-            .map_err(|e| self.map_inference(e, &request.model))?;
+            .map_err(|e| self.map_messages(e, &request.model))?;
         Ok(MessagesStream::new(inner, self.clone(), request.model))
     }
 
@@ -96,7 +100,13 @@ impl LMStudioClient {
             .map_err(|e| {
                 let mapped = self.map_inference(e, &request.model);
                 if is_count_route_missing(&mapped) {
-                    self.count_tokens_unsupported(&mapped)
+                    self.unsupported(
+                        "count_message_tokens",
+                        COUNT_TOKENS_PATH,
+                        &mapped,
+                        "LM Studio does not serve it: read usage.input_tokens of a messages \
+                         answer instead",
+                    )
                 } else {
                     mapped
                 }
@@ -109,7 +119,31 @@ impl LMStudioClient {
         self.wait_for_load_in_progress(&request.model).await;
     }
 
-    fn count_tokens_unsupported(&self, answer: &LmStudioError) -> LmStudioError {
+    /// Maps the error of a Messages request: LM Studio's "Unexpected endpoint" (before
+    /// 0.4.1) is [`LmStudioError::Unsupported`], an overflow
+    /// [`LmStudioError::ContextOverflow`]. A 404 stays a server error: LM Studio answers an
+    /// unknown model so.
+    fn map_messages(&self, err: lmstudio_transport::Error, model: &str) -> LmStudioError {
+        let mapped = self.map_inference(err, model);
+        if is_unexpected_endpoint(&mapped) {
+            self.unsupported(
+                "messages",
+                MESSAGES_PATH,
+                &mapped,
+                "LM Studio serves the Anthropic Messages API from 0.4.1",
+            )
+        } else {
+            mapped
+        }
+    }
+
+    fn unsupported(
+        &self,
+        operation: &str,
+        path: &str,
+        answer: &LmStudioError,
+        advice: &str,
+    ) -> LmStudioError {
         let said = match answer {
             LmStudioError::Server {
                 status, message, ..
@@ -117,14 +151,18 @@ impl LMStudioClient {
             other => other.to_string(),
         };
         LmStudioError::Unsupported {
-            operation: "count_message_tokens".to_owned(),
+            operation: operation.to_owned(),
             url: self.base_url().to_owned(),
-            reason: format!(
-                "the server has no {COUNT_TOKENS_PATH} (it answered {said}); LM Studio does not \
-                 serve it: read usage.input_tokens of a messages answer instead"
-            ),
+            reason: format!("the server has no {path} (it answered {said}); {advice}"),
         }
     }
+}
+
+/// LM Studio's answer to a route it does not have: HTTP 200 "Unexpected endpoint or method".
+fn is_unexpected_endpoint(err: &LmStudioError) -> bool {
+    matches!(err, LmStudioError::Server { status, message, .. }
+        if *status == lmstudio_transport::http::StatusCode::OK
+            && message.starts_with("Unexpected endpoint"))
 }
 
 /// Whether the count-tokens route is missing: LM Studio's 200 "Unexpected endpoint", or a
@@ -145,6 +183,22 @@ mod tests {
             message: message.into(),
             source: None,
         }
+    }
+
+    #[test]
+    fn only_lm_studios_answer_makes_messages_unsupported() {
+        assert!(is_unexpected_endpoint(&server(
+            200,
+            "Unexpected endpoint or method. (POST /v1/messages)"
+        )));
+        assert!(!is_unexpected_endpoint(&server(
+            404,
+            "Model \"x\" not found."
+        )));
+        assert!(!is_unexpected_endpoint(&server(
+            200,
+            "The model has crashed"
+        )));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod faults;
 mod loaded_context;
 mod matrix;
 mod messages;
+mod messages_emulator;
 mod native_chat;
 mod readiness;
 mod resources;
