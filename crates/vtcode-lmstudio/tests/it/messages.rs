@@ -26,6 +26,7 @@ const WHOLE: &str = include_str!("../data/messages/messages.json");
 const STREAM: &str = include_str!("../data/messages/messages_stream.sse");
 const TOOL_STREAM: &str = include_str!("../data/messages/recorded_tool_use_stream.sse");
 const THINKING_STREAM: &str = include_str!("../data/messages/fable_stream-a-refusal.sse");
+const CUT_TOOL_STREAM: &str = include_str!("../data/messages/incomplete_partial_json_response.txt");
 const COUNT: &str = include_str!("../data/messages/count_tokens.json");
 const LLAMA_500: &str = include_str!("../data/messages/error_missing_messages_500.json");
 const ANTHROPIC_400: &str = include_str!("../data/messages/recorded_error_400.json");
@@ -451,6 +452,31 @@ async fn a_tool_input_that_is_not_json_is_reported_not_run() {
     assert_eq!(error.id, summary.tool_uses[0].id);
     assert!(error.partial_json.ends_with(r#""units": "f""#), "{error:?}");
     assert!(!error.error.is_empty());
+}
+
+#[tokio::test]
+async fn a_tool_input_cut_by_max_tokens_is_reported_not_run() {
+    let mut server = support::server().await;
+    mock_messages(&mut server, 200, CUT_TOOL_STREAM).await;
+    let summary = client(&server)
+        .messages_stream(request())
+        .await
+        .unwrap()
+        .into_summary()
+        .await
+        .unwrap();
+    assert!(summary.complete, "message_stop completes it");
+    assert_eq!(summary.stop_reason, Some(StopReason::MaxTokens));
+    assert!(
+        summary
+            .text
+            .starts_with("I'll create a comprehensive tax guide")
+    );
+    assert_eq!(summary.tool_uses.len(), 1);
+    assert_eq!(summary.tool_uses[0].input, json!({}));
+    let error = &summary.tool_input_errors[0];
+    assert_eq!((error.index, error.name.as_str()), (1, "make_file"));
+    assert!(error.partial_json.ends_with("\"Filing taxes"), "{error:?}");
 }
 
 #[tokio::test]
