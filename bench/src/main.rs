@@ -11,6 +11,7 @@ mod engine_reuse;
 mod footprint;
 mod get_loop;
 mod instructions;
+mod messages_decode;
 mod readiness;
 mod refused;
 mod report;
@@ -32,20 +33,21 @@ const USAGE: &str = "\
 usage: lmstudio-bench [--quick] [--only LIST] [--out FILE] [--root DIR]
 
   --quick      fewer iterations and smaller inputs (a smoke run, figures are noisier)
-  --only LIST  comma-separated subset of: readiness,engine,get,instructions,sse,responses,refused,rss,
-               footprint
+  --only LIST  comma-separated subset of: readiness,engine,get,instructions,sse,responses,messages,
+               refused,rss,footprint
   --out FILE   where to write the JSON results (default: <root>/target/bench/latest.json)
   --root DIR   the repository root (default: the parent of this crate)
 ";
 
 /// All benchmarks, in run order.
-const ALL: [&str; 9] = [
+const ALL: [&str; 10] = [
     "readiness",
     "engine",
     "get",
     "instructions",
     "sse",
     "responses",
+    "messages",
     "refused",
     "rss",
     "footprint",
@@ -201,6 +203,7 @@ fn run(options: Options) -> Result<(), String> {
             "refused" => runtime.block_on(refused::run(params)),
             "rss" => runtime.block_on(rss::run(params)),
             "instructions" => instructions::run(params, &options.root),
+            "messages" => messages_decode::run(params),
             _ => footprint::run(&options.root),
         };
         let new = result.map_err(|e| format!("{name}: {e}"))?;

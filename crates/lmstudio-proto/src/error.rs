@@ -172,6 +172,50 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// The error a stream event's data reports when it is an error body rather than an event:
+/// `{"error": ...}` (OpenAI's shape, which llama.cpp sends inside streams), or a flat object
+/// with a string `message` beside a `code` or an error `type` (the bare
+/// `{"code":500,"message":"...","type":"server_error"}` LM Studio has sent mid-stream). A flat
+/// object whose `type` starts with `event_prefix` is an event of the protocol, not an error.
+pub(crate) fn error_in_event(
+    map: &Map<String, Value>,
+    event_prefix: Option<&str>,
+) -> Option<ErrorObject> {
+    if let Some(error) = map.get("error").filter(|e| !e.is_null()) {
+        let envelope: ErrorEnvelope = serde_json::from_value(Value::Object(Map::from_iter([(
+            "error".to_owned(),
+            error.clone(),
+        )])))
+        .ok()?;
+        return Some(match envelope.error {
+            ErrorField::Object(object) => object,
+            ErrorField::Text(text) => ErrorObject {
+                message: Some(text),
+                ..ErrorObject::default()
+            },
+        });
+    }
+    let kind = map.get("type").and_then(Value::as_str);
+    if let (Some(kind), Some(prefix)) = (kind, event_prefix)
+        && kind.starts_with(prefix)
+    {
+        return None;
+    }
+    let message = map.get("message").and_then(Value::as_str)?;
+    let looks_like_error = map.contains_key("code") || kind.is_some_and(|k| k.contains("error"));
+    if !looks_like_error {
+        return None;
+    }
+    serde_json::from_value::<ErrorObject>(Value::Object(map.clone()))
+        .ok()
+        .or_else(|| {
+            Some(ErrorObject {
+                message: Some(message.to_owned()),
+                ..ErrorObject::default()
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

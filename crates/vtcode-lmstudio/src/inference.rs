@@ -128,7 +128,8 @@ impl LMStudioClient {
         }
     }
 
-    fn fill_model(&self, model: &mut String) {
+    /// An empty (or blank) `model` becomes the default model.
+    pub(crate) fn fill_model(&self, model: &mut String) {
         if model.trim().is_empty() {
             *model = self.default_model().to_owned();
         }

@@ -17,8 +17,9 @@
 //! the model list once, downloads the model with progress on stderr if it is missing, then
 //! loads it in the background. [`LMStudioClient`] offers each step separately, an awaited
 //! variant with a [`ReadinessReport`], model metadata, chat (streamed or not), completions,
-//! embeddings, the OpenAI Responses API ([`ResponsesStream`]), and LM Studio's native chat
-//! with model-load progress ([`NativeChatStream`]).
+//! embeddings, the OpenAI Responses API ([`ResponsesStream`]), the Anthropic Messages API
+//! ([`MessagesStream`]), and LM Studio's native chat with model-load progress
+//! ([`NativeChatStream`]).
 //!
 //! **Two layers.** The seed API — [`ensure_oss_ready`], [`LMStudioClient::try_from_provider`],
 //! [`fetch_models`](LMStudioClient::fetch_models), [`load_model`](LMStudioClient::load_model)
@@ -58,6 +59,8 @@ mod inference;
 mod listing;
 mod load;
 mod memory_estimate;
+mod messages;
+mod messages_stream;
 mod model_id;
 mod native_chat;
 mod numbers;
@@ -72,6 +75,7 @@ mod server;
 mod settings;
 mod single_flight;
 mod status;
+mod stream_error;
 
 use std::io;
 
@@ -89,6 +93,7 @@ pub use error::{
 pub use inference::{ChatStream, ChatStreamSummary};
 pub use load::{LoadMethod, LoadOptions, LoadOutcome, LoadedContext};
 pub use memory_estimate::DEFAULT_LMS_INFO_TIMEOUT;
+pub use messages_stream::{MessagesStream, MessagesStreamSummary, ToolInputError};
 pub use native_chat::{NativeChatStream, NativeChatSummary, NativeModelLoad};
 pub use progress::{
     DownloadMethod, NoProgress, ProgressEvent, ProgressReporter, StderrReporter, format_bytes,

@@ -5,7 +5,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
-use lmstudio_proto::error::{ErrorEnvelope, ErrorObject};
 use lmstudio_proto::responses::{
     FunctionCallItem, Response, ResponseAssembler, ResponseStatus, ResponseStreamEvent,
     ResponseUsage,
@@ -15,6 +14,7 @@ use lmstudio_transport::{DecodeError, EventDecoder, EventStream, Step};
 
 use crate::client::LMStudioClient;
 use crate::error::LmStudioError;
+use crate::stream_error::{server_error, text_error};
 
 /// Decodes `/v1/responses` events and assembles them as they pass.
 #[derive(Debug, Default)]
@@ -48,25 +48,6 @@ impl EventDecoder for ResponsesDecoder {
         } else {
             Step::Item(parsed)
         })
-    }
-}
-
-/// An error object whose message is `text`.
-fn text_error(text: &str) -> ErrorObject {
-    serde_json::from_value(serde_json::json!({ "message": text })).unwrap_or_default()
-}
-
-/// The error as the transport reports a server's error: its message, and the envelope (so
-/// the error's `type` can tell an overflow).
-fn server_error(error: ErrorObject) -> DecodeError {
-    let message = error.message().to_owned();
-    let envelope = serde_json::from_value::<ErrorEnvelope>(serde_json::json!({ "error": error }));
-    match envelope {
-        Ok(envelope) => DecodeError::envelope(envelope),
-        Err(_) => DecodeError::Server {
-            message,
-            envelope: None,
-        },
     }
 }
 

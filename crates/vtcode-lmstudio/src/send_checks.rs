@@ -43,13 +43,22 @@ fn futures_are_send(client: &LMStudioClient, config: &VTCodeConfig) {
     let responses = crate::proto::responses::ResponsesRequest::new("m", "hi");
     check(client.responses(responses.clone()));
     check(client.responses_stream(responses));
+    let messages = crate::proto::anthropic::MessagesRequest::new("m", Vec::new());
+    check(client.messages(messages.clone()));
+    check(client.messages_stream(messages.clone()));
+    check(client.count_message_tokens(messages));
 }
 
 /// Never called: the native stream's summary future is `Send` too.
 #[allow(dead_code)]
-fn stream_futures_are_send(stream: crate::NativeChatStream, responses: crate::ResponsesStream) {
+fn stream_futures_are_send(
+    stream: crate::NativeChatStream,
+    responses: crate::ResponsesStream,
+    messages: crate::MessagesStream,
+) {
     send(&stream.into_summary());
     send(&responses.into_summary());
+    send(&messages.into_summary());
 }
 
 #[test]
@@ -61,5 +70,6 @@ fn handles_cross_threads() {
     send_static::<crate::ChatStream>();
     send_static::<crate::NativeChatStream>();
     send_static::<crate::ResponsesStream>();
+    send_static::<crate::MessagesStream>();
     send_static::<crate::LMStudioClientBuilder>();
 }

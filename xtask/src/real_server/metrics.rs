@@ -131,6 +131,8 @@ pub(crate) struct Metrics {
     pub(crate) ensure_requests: Vec<String>,
     /// The same prompt streamed through `responses_stream` and `chat_stream`, in pairs.
     pub(crate) responses_vs_chat: Vec<(StreamRun, StreamRun)>,
+    /// The same prompt streamed through `messages_stream` and `chat_stream`, in pairs.
+    pub(crate) messages_vs_chat: Vec<(StreamRun, StreamRun)>,
 }
 
 impl Metrics {
@@ -155,10 +157,20 @@ pub(crate) fn median_of(runs: &[&StreamRun]) -> Option<(f64, Duration)> {
 impl Metrics {
     /// The medians of the Responses runs and of the chat runs beside them.
     pub(crate) fn responses_vs_chat_medians(&self) -> Option<((f64, Duration), (f64, Duration))> {
-        let responses: Vec<&StreamRun> = self.responses_vs_chat.iter().map(|(r, _)| r).collect();
-        let chat: Vec<&StreamRun> = self.responses_vs_chat.iter().map(|(_, c)| c).collect();
-        Some((median_of(&responses)?, median_of(&chat)?))
+        pair_medians(&self.responses_vs_chat)
     }
+
+    /// The medians of the Messages runs and of the chat runs beside them.
+    pub(crate) fn messages_vs_chat_medians(&self) -> Option<((f64, Duration), (f64, Duration))> {
+        pair_medians(&self.messages_vs_chat)
+    }
+}
+
+/// The medians of the first runs of `pairs` and of the second ones.
+fn pair_medians(pairs: &[(StreamRun, StreamRun)]) -> Option<((f64, Duration), (f64, Duration))> {
+    let first: Vec<&StreamRun> = pairs.iter().map(|(r, _)| r).collect();
+    let chat: Vec<&StreamRun> = pairs.iter().map(|(_, c)| c).collect();
+    Some((median_of(&first)?, median_of(&chat)?))
 }
 
 /// Which checks passed, alongside the lead's [`Suite`] (which prints them).
@@ -268,7 +280,8 @@ pub(crate) fn write_report(
             "runs": metrics.stream_runs.iter().map(StreamRun::to_json).collect::<Vec<_>>(),
         },
         "concurrent": concurrent,
-        "responses_vs_chat": responses_vs_chat(metrics),
+        "responses_vs_chat": versus_chat("responses_stream", &metrics.responses_vs_chat),
+        "messages_vs_chat": versus_chat("messages_stream", &metrics.messages_vs_chat),
         "loadavg": { "start": facts.loadavg[0], "end": facts.loadavg[1] },
         "ensure_oss_ready_refusal_ms": metrics.ensure_refusal.map(ms),
         "ensure_oss_ready_requests": metrics.ensure_requests,
@@ -279,17 +292,17 @@ pub(crate) fn write_report(
     std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-/// The Responses-vs-chat pairs for the report.
-fn responses_vs_chat(metrics: &Metrics) -> Value {
-    let Some(((r_rate, r_ttft), (c_rate, c_ttft))) = metrics.responses_vs_chat_medians() else {
+/// Pairs of one API's stream (`label`) and `chat_stream` on the same prompt, for the report.
+fn versus_chat(label: &str, pairs: &[(StreamRun, StreamRun)]) -> Value {
+    let Some(((a_rate, a_ttft), (c_rate, c_ttft))) = pair_medians(pairs) else {
         return Value::Null;
     };
     json!({
         "definition": "same prompt and max tokens, temperature 0, one warm-up each, then alternating; tokens/s = output tokens / (last event - first event); ttft = request sent -> first non-empty text delta",
-        "responses_stream": { "median_tokens_per_second": round(r_rate), "median_ttft_ms": ms(r_ttft) },
+        label: { "median_tokens_per_second": round(a_rate), "median_ttft_ms": ms(a_ttft) },
         "chat_stream": { "median_tokens_per_second": round(c_rate), "median_ttft_ms": ms(c_ttft) },
-        "pairs": metrics.responses_vs_chat.iter().map(|(r, c)| json!({
-            "responses_stream": r.to_json(),
+        "pairs": pairs.iter().map(|(a, c)| json!({
+            label: a.to_json(),
             "chat_stream": c.to_json(),
         })).collect::<Vec<_>>(),
     })

@@ -5,6 +5,7 @@
 
 mod auth;
 mod inference;
+mod messages;
 mod metrics;
 mod proxy;
 mod readiness;
@@ -154,12 +155,14 @@ async fn run_all(options: &Options) -> Result<(), String> {
     readiness::run(&mut suite, &mut tally, &mut metrics, &url, plain.port()).await;
     inference::run(&mut suite, &mut tally, &mut metrics, &url).await;
     responses::run(&mut suite, &mut tally, &mut metrics, &url).await;
+    messages::run(&mut suite, &mut tally, &mut metrics, &url).await;
     let plain_stop = plain.stop().await;
 
     let key = api_key();
     let keyed = RunningServer::start(&paths, "api-key", None, Some(&key)).await?;
     ready.push(("api-key", keyed.ready_after));
     auth::run(&mut suite, &mut tally, &keyed.base_url(), &key).await;
+    messages::run_keyed(&mut suite, &mut tally, &keyed.base_url(), &key).await;
     let keyed_pid = keyed.pid();
     let keyed_stop = keyed.stop().await;
 
@@ -221,6 +224,14 @@ fn print_figures(facts: &RunFacts<'_>, metrics: &Metrics) {
             "real-server: same prompt, median of {} pairs: responses_stream {r_rate:.1} tokens/s, first text after {}; chat_stream {c_rate:.1} tokens/s, first text after {}",
             metrics.responses_vs_chat.len(),
             crate::checks::millis(r_ttft),
+            crate::checks::millis(c_ttft)
+        );
+    }
+    if let Some(((m_rate, m_ttft), (c_rate, c_ttft))) = metrics.messages_vs_chat_medians() {
+        println!(
+            "real-server: same prompt, median of {} pairs: messages_stream {m_rate:.1} tokens/s, first text after {}; chat_stream {c_rate:.1} tokens/s, first text after {}",
+            metrics.messages_vs_chat.len(),
+            crate::checks::millis(m_ttft),
             crate::checks::millis(c_ttft)
         );
     }

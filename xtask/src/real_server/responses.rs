@@ -18,11 +18,12 @@ use super::server::ALIAS;
 use super::{QUICK, SLOW, client, config};
 use crate::checks::{CheckResult, Suite, ensure, millis};
 
-/// The prompt and length both APIs are timed on (the chat throughput runs' own).
-const PROMPT: &str = "Tell a long story about a ship.";
-const TOKENS: u64 = 48;
-/// Timed pairs (one Responses stream, one chat stream), after one warm-up of each.
-const PAIRS: usize = 3;
+/// The prompt and length every API is timed on beside `chat_stream` (the chat throughput
+/// runs' own; the Messages checks time theirs on it too).
+pub(super) const PROMPT: &str = "Tell a long story about a ship.";
+pub(super) const TOKENS: u64 = 48;
+/// Timed pairs (one stream of the API, one chat stream), after one warm-up of each.
+pub(super) const PAIRS: usize = 3;
 
 /// Runs the checks against the plain server at `url`.
 pub(crate) async fn run(suite: &mut Suite, tally: &mut Tally, metrics: &mut Metrics, url: &str) {
@@ -298,7 +299,8 @@ async fn timed_responses(client: &LMStudioClient, seed: u64) -> Result<StreamRun
     })
 }
 
-fn chat_request(seed: i64) -> ChatCompletionRequest {
+/// The chat request the other APIs are timed beside: [`PROMPT`], [`TOKENS`], temperature 0.
+pub(super) fn chat_request(seed: i64) -> ChatCompletionRequest {
     let mut request = ChatCompletionRequest::new(ALIAS, vec![ChatMessage::user(PROMPT)])
         .with_temperature(0.0)
         .with_max_tokens(i64::try_from(TOKENS).unwrap_or(i64::MAX));

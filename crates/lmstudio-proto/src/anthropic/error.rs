@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::error::ErrorObject;
 use crate::nullable::null_as_default;
 
 open_enum! {
@@ -66,6 +67,20 @@ impl ErrorDetail {
     /// The category, when given.
     pub fn error_type(&self) -> Option<&ErrorType> {
         self.kind.as_ref()
+    }
+}
+
+impl From<&ErrorDetail> for ErrorObject {
+    /// The error in the shape the other APIs use: `message`, `type` as `kind`, the other
+    /// fields in `extra`.
+    fn from(detail: &ErrorDetail) -> Self {
+        let mut object = ErrorObject {
+            message: Some(detail.message.clone()).filter(|m| !m.is_empty()),
+            kind: detail.kind.as_ref().map(|kind| kind.as_str().to_owned()),
+            ..ErrorObject::default()
+        };
+        object.extra.clone_from(&detail.extra);
+        object
     }
 }
 

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use super::content::ContentBlock;
 use super::error::ErrorDetail;
 use super::response::{CacheCreation, MessagesResponse, StopReason};
+use crate::error::ErrorObject;
 use crate::nullable::null_as_default;
 
 tagged_enum! {
@@ -55,6 +56,32 @@ impl StreamEvent {
     /// Whether this is the last event of a complete stream (`message_stop`).
     pub fn is_message_stop(&self) -> bool {
         matches!(self, Self::MessageStop(_))
+    }
+
+    /// The error this event reports, if it reports one: an `error` event (its `type` and
+    /// `message`), or an unknown event whose data is an error body rather than an event:
+    /// OpenAI's `{"error": {...}}` (llama.cpp's shape for `/v1/messages` errors) or a flat
+    /// `{"code":500,"message":"...","type":"server_error"}`.
+    ///
+    /// ```
+    /// use lmstudio_proto::anthropic::StreamEvent;
+    ///
+    /// let event: StreamEvent = serde_json::from_str(
+    ///     r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+    /// )
+    /// .unwrap();
+    /// let error = event.error().unwrap();
+    /// assert_eq!((error.message(), error.kind.as_deref()), ("Overloaded", Some("overloaded_error")));
+    /// let openai: StreamEvent =
+    ///     serde_json::from_str(r#"{"error":{"code":500,"message":"boom","type":"server_error"}}"#).unwrap();
+    /// assert_eq!(openai.error().unwrap().message(), "boom");
+    /// ```
+    pub fn error(&self) -> Option<ErrorObject> {
+        match self {
+            Self::Error(event) => Some(ErrorObject::from(&event.error)),
+            Self::Other(map) => crate::error::error_in_event(map, None),
+            _ => None,
+        }
     }
 
     /// The text of a `text_delta`.

@@ -13,7 +13,7 @@ use super::event_types::{
     ArgumentsDoneEvent, DeltaEvent, ErrorEvent, ItemEvent, PartEvent, ResponseEvent, TextDoneEvent,
 };
 use super::response::Response;
-use crate::error::{ErrorEnvelope, ErrorField, ErrorObject};
+use crate::error::ErrorObject;
 
 fast_tagged_enum! {
     /// One event of a streamed response, tagged by `type`. Event types this crate does not
@@ -157,40 +157,10 @@ impl ResponseStreamEvent {
     }
 }
 
-/// An error body in place of an event: `{"error": ...}`, or a flat object with a string
-/// `message` beside a `code` or an error `type` (never a `response.*` event).
+/// An error body in place of an event (never a `response.*` event): see
+/// [`error_in_event`](crate::error::error_in_event).
 fn error_body(map: &Map<String, Value>) -> Option<ErrorObject> {
-    if let Some(error) = map.get("error").filter(|e| !e.is_null()) {
-        let envelope: ErrorEnvelope = serde_json::from_value(Value::Object(Map::from_iter([(
-            "error".to_owned(),
-            error.clone(),
-        )])))
-        .ok()?;
-        return Some(match envelope.error {
-            ErrorField::Object(object) => object,
-            ErrorField::Text(text) => ErrorObject {
-                message: Some(text),
-                ..ErrorObject::default()
-            },
-        });
-    }
-    let kind = map.get("type").and_then(Value::as_str);
-    if kind.is_some_and(|k| k.starts_with("response.")) {
-        return None;
-    }
-    let message = map.get("message").and_then(Value::as_str)?;
-    let looks_like_error = map.contains_key("code") || kind.is_some_and(|k| k.contains("error"));
-    if !looks_like_error {
-        return None;
-    }
-    serde_json::from_value::<ErrorObject>(Value::Object(map.clone()))
-        .ok()
-        .or_else(|| {
-            Some(ErrorObject {
-                message: Some(message.to_owned()),
-                ..ErrorObject::default()
-            })
-        })
+    crate::error::error_in_event(map, Some("response."))
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@
 //!   `/v1/completions`, `/v1/embeddings`, `/v1/responses`, and `GET /api/v0/models`;
 //! - [`Profile::V0_4`] only: `GET /api/v1/models`, `POST /api/v1/models/load`, `/unload`,
 //!   `/download`, `GET /api/v1/models/download/status/{job_id}`, `POST /api/v1/chat`
-//!   (whole, or streamed as named events), and bearer-token auth;
+//!   (whole, or streamed as named events), `POST /v1/messages` (Anthropic's Messages API,
+//!   whole or streamed; no `/v1/messages/count_tokens`), and bearer-token auth (`x-api-key`
+//!   too on `/v1/messages`);
 //! - anything else: HTTP 200 with `{"error":"Unexpected endpoint or method. (GET /x)"}`;
 //! - `/__testkit/...`: a private admin API the `fake-lms` binary uses (no auth, any profile).
 
@@ -31,6 +33,7 @@ mod clock;
 mod generate;
 mod inference;
 mod manage_routes;
+mod messages;
 mod model_json;
 mod models_routes;
 mod native_chat;

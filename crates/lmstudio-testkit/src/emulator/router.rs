@@ -13,7 +13,12 @@ use super::builder::Profile;
 use super::chat;
 use super::reply::{self, Resp};
 use super::state::RecordedRequest;
-use super::{Shared, admin, inference, lock, manage_routes, models_routes, native_chat, responses};
+use super::{
+    Shared, admin, inference, lock, manage_routes, messages, models_routes, native_chat, responses,
+};
+
+/// The header Anthropic's SDKs send the key in.
+const X_API_KEY: &str = "x-api-key";
 
 /// Largest request body the emulator reads.
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -37,11 +42,18 @@ pub(crate) async fn handle(shared: Shared, request: Request<Incoming>) -> Result
         .headers
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or_default().to_owned());
+    // LM Studio's Anthropic route also takes the token as `x-api-key`, as Anthropic's SDKs
+    // send it.
+    let api_key = parts
+        .headers
+        .get(X_API_KEY)
+        .filter(|_| path.starts_with("/v1/messages"))
+        .map(|value| value.to_str().unwrap_or_default().to_owned());
     let headers = parts
         .headers
         .iter()
         .map(|(name, value)| {
-            let value = if name == header::AUTHORIZATION {
+            let value = if name == header::AUTHORIZATION || name.as_str() == X_API_KEY {
                 "<redacted>".to_owned()
             } else {
                 String::from_utf8_lossy(value.as_bytes()).into_owned()
@@ -55,14 +67,15 @@ pub(crate) async fn handle(shared: Shared, request: Request<Incoming>) -> Result
         let exempt = path == "/lmstudio-greeting" || path.starts_with("/__testkit/");
         let authorized = exempt
             || !state.requires_auth()
-            || bearer_matches(auth.as_deref(), state.auth_token.as_deref());
+            || bearer_matches(auth.as_deref(), state.auth_token.as_deref())
+            || key_matches(api_key.as_deref(), state.auth_token.as_deref());
         if state.record_requests {
             state.requests.push(RecordedRequest {
                 method: method.clone(),
                 path: path.clone(),
                 query: parts.uri.query().map(str::to_owned),
                 body: body.clone(),
-                had_auth_header: auth.is_some(),
+                had_auth_header: auth.is_some() || api_key.is_some(),
                 authorized,
                 headers,
             });
@@ -70,9 +83,14 @@ pub(crate) async fn handle(shared: Shared, request: Request<Incoming>) -> Result
         (authorized, state.profile)
     };
     if !authorized {
-        return Ok(reply::auth_error(auth.is_some()));
+        return Ok(reply::auth_error(auth.is_some() || api_key.is_some()));
     }
     Ok(route(&shared, profile, &method, &path, &body).await)
+}
+
+/// Whether an `x-api-key` header carries the token.
+fn key_matches(key: Option<&str>, token: Option<&str>) -> bool {
+    matches!((key, token), (Some(key), Some(token)) if key.trim() == token)
 }
 
 /// Whether `Authorization` carries `Bearer <token>`.
@@ -97,6 +115,7 @@ async fn route(shared: &Shared, profile: Profile, method: &str, path: &str, body
         ("POST", "/v1/completions") => inference::completions(shared, body).await,
         ("POST", "/v1/embeddings") => inference::embeddings(shared, body).await,
         ("POST", "/v1/responses") => responses::responses(shared, body).await,
+        ("POST", "/v1/messages") if v04 => messages::messages(shared, body).await,
         ("GET", "/api/v1/models") if v04 => models_routes::v1_models(shared),
         ("POST", "/api/v1/chat") if v04 => native_chat::native_chat(shared, body).await,
         ("POST", "/api/v1/models/load") if v04 => manage_routes::load(shared, body).await,
@@ -150,5 +169,9 @@ mod tests {
         assert!(!bearer_matches(Some("Bearer sk-2"), Some("sk-1")));
         assert!(!bearer_matches(Some("sk-1"), Some("sk-1")));
         assert!(!bearer_matches(None, Some("sk-1")));
+        assert!(key_matches(Some("sk-1"), Some("sk-1")));
+        assert!(!key_matches(Some("sk-2"), Some("sk-1")));
+        assert!(!key_matches(Some("sk-1"), None));
+        assert!(!key_matches(None, Some("sk-1")));
     }
 }

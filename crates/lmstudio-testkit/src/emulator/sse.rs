@@ -54,6 +54,8 @@ enum Dialect {
     Native(String),
     /// The named events of `/v1/responses`.
     Responses,
+    /// Anthropic's named events of `/v1/messages`.
+    Messages,
 }
 
 /// A response that streams `chunks` as `data:` events, then `data: [DONE]` (unless a fault
@@ -120,6 +122,18 @@ pub(crate) fn responses_sse_response(
 ) -> (Resp, SseWriter) {
     let (response, mut writer) = sse_response(delay, fault);
     writer.dialect = Dialect::Responses;
+    (response, writer)
+}
+
+/// Like [`sse_response`], for Anthropic's named events of `/v1/messages`: an injected error
+/// is an `error` event in Anthropic's shape (`{"type":"error","error":{"type":"api_error",
+/// "message":...}}`), and the body ends without `message_stop`.
+pub(crate) fn messages_sse_response(
+    delay: Duration,
+    fault: Option<StreamFault>,
+) -> (Resp, SseWriter) {
+    let (response, mut writer) = sse_response(delay, fault);
+    writer.dialect = Dialect::Messages;
     (response, writer)
 }
 
@@ -198,6 +212,13 @@ impl SseWriter {
                             "param": null,
                             "sequence_number": self.sent,
                         });
+                        format!("event: error\ndata: {error}\n\n")
+                    }
+                    Dialect::Messages => {
+                        let error = json!({ "type": "error", "error": {
+                            "type": "api_error",
+                            "message": object["message"],
+                        }});
                         format!("event: error\ndata: {error}\n\n")
                     }
                 };

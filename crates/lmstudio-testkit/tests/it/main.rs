@@ -14,6 +14,7 @@ mod fixtures_openai;
 mod inference;
 mod jit;
 mod load;
+mod messages;
 mod profiles;
 mod responses;
 mod streaming;

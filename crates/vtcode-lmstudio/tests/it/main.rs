@@ -10,6 +10,8 @@ mod errors;
 mod faults;
 mod loaded_context;
 mod matrix;
+mod messages;
+mod messages_emulator;
 mod native_chat;
 mod readiness;
 mod resources;
