@@ -89,12 +89,17 @@ macro_rules! open_enum {
 /// `Deserialize`, which reads the payload from the rest of the input when `type` is the first
 /// key and through a map otherwise (see [`crate::tagged`]). Attributes on the enum (docs,
 /// `#[non_exhaustive]`) are passed through.
+///
+/// An optional `untyped: "key" => "tag";` after the enum reads an object that has no `type`
+/// key but has `key` as if its `type` were `tag` (the Responses API's `Item`: a message may
+/// leave out `"type":"message"`); it is written back with its `type`.
 macro_rules! tagged_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
             $( $(#[$vmeta:meta])* $variant:ident($payload:ty) = $wire:literal, )+
         }
+        $( untyped: $untyped_key:literal => $untyped_tag:literal; )?
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
@@ -152,6 +157,11 @@ macro_rules! tagged_enum {
                             First::Tag(tag) => Rest::new(map).other(tag).map($name::Other),
                             First::Buffered(mut fields) => {
                                 let tag = $crate::tagged::tag_of(&fields);
+                                $( let tag = tag.or_else(|| {
+                                    let untyped = !fields.contains_key("type")
+                                        && fields.contains_key($untyped_key);
+                                    untyped.then(|| $untyped_tag.to_owned())
+                                }); )?
                                 match tag.as_deref() {
                                     $( Some($wire) => {
                                         fields.remove("type");

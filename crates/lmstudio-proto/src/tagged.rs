@@ -11,6 +11,9 @@
 //! Both ways give the same result: a known `type` reads its payload; an unknown one, a `null`
 //! or non-string `type`, or none keeps the whole object in `Other` (the `type` value as it
 //! came); a repeated key is an error. [`Tagged`] and [`serialize_other`] write `type` first.
+//! One exception, opted into per enum (`untyped:` in `tagged_enum!`): an object with no
+//! `type` key but a given other key reads as one chosen variant (a Responses `Item` with a
+//! `role` is a message).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -55,7 +58,8 @@ pub(crate) fn tag_of(map: &Map<String, Value>) -> Option<String> {
     map.get("type").and_then(Value::as_str).map(str::to_owned)
 }
 
-/// Deserializes a payload struct from the object's remaining fields.
+/// Deserializes a payload struct from the object's remaining fields (or, given a whole
+/// object, a tagged enum: the Responses stream events whose `type` comes from the SSE name).
 pub(crate) fn from_fields<T: DeserializeOwned, E: Error>(map: Map<String, Value>) -> Result<T, E> {
     serde_json::from_value(Value::Object(map)).map_err(E::custom)
 }

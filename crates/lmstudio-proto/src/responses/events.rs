@@ -15,11 +15,12 @@ use super::event_types::{
 use super::response::Response;
 use crate::error::ErrorObject;
 
-fast_tagged_enum! {
+tagged_enum! {
     /// One event of a streamed response, tagged by `type`. Event types this crate does not
     /// model (`response.refusal.delta`, the built-in tools' progress events, ...) are kept
     /// whole in [`Other`](Self::Other). The larger payloads are boxed, so the enum stays small
     /// (a stream yields one per token).
+    #[non_exhaustive]
     pub enum ResponseStreamEvent {
         /// The response exists; nothing generated yet (`"response.created"`).
         Created(Box<ResponseEvent>) = "response.created",
@@ -81,7 +82,7 @@ impl ResponseStreamEvent {
         match (serde_json::from_str::<Self>(data)?, event_name) {
             (Self::Other(mut map), Some(name)) if !map.contains_key("type") => {
                 map.insert("type".to_owned(), Value::from(name));
-                Self::from_object(map)
+                crate::tagged::from_fields(map)
             }
             (event, _) => Ok(event),
         }
@@ -174,6 +175,36 @@ mod tests {
             ResponseStreamEvent::from_sse(Some("response.output_text.delta"), r#"{"delta":"x"}"#)
                 .unwrap();
         assert!(matches!(event, ResponseStreamEvent::OutputTextDelta(d) if d.delta == "x"));
+        let unknown =
+            ResponseStreamEvent::from_sse(Some("response.refusal.delta"), r#"{"delta":"no"}"#)
+                .unwrap();
+        assert_eq!(unknown.kind(), "response.refusal.delta");
+        assert_eq!(
+            serde_json::to_string(&unknown).unwrap(),
+            r#"{"type":"response.refusal.delta","delta":"no"}"#
+        );
+        let named = ResponseStreamEvent::from_sse(
+            Some("response.output_text.delta"),
+            r#"{"type":"response.output_text.done","text":"xy"}"#,
+        )
+        .unwrap();
+        assert!(matches!(named, ResponseStreamEvent::OutputTextDone(d) if d.text == "xy"));
+        let bad =
+            ResponseStreamEvent::from_sse(Some("response.output_text.delta"), r#"{"delta":5}"#)
+                .unwrap_err();
+        assert!(bad.to_string().contains("invalid type"), "{bad}");
+    }
+
+    #[test]
+    fn a_repeated_type_is_an_error() {
+        for text in [
+            r#"{"type":"response.output_text.delta","delta":"x","type":"response.output_text.delta"}"#,
+            r#"{"type":"response.refusal.delta","type":"response.refusal.delta"}"#,
+            r#"{"delta":"x","type":"response.output_text.delta","type":"error"}"#,
+        ] {
+            let err = serde_json::from_str::<ResponseStreamEvent>(text).unwrap_err();
+            assert!(err.to_string().contains("duplicate field"), "{text}: {err}");
+        }
     }
 
     #[test]

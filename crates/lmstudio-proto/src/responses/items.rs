@@ -5,19 +5,14 @@
 //! sent back as the next request's input (stateless turns).
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{self, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::fast_tagged::visit_tagged;
 use super::parts::{Content, ContentPart, join};
 
 use crate::nullable::null_as_default;
 use crate::openai::Role;
-use crate::tagged::{Tagged, from_fields, tag_of};
 
 open_enum! {
     /// The state of an item (`status`).
@@ -31,31 +26,31 @@ open_enum! {
     }
 }
 
-/// One item of `input` or `output`, tagged by `type`.
-///
-/// A message may come without `type` (`{"role":"user","content":"hi"}`, OpenAI's short
-/// form): it reads as a [`Message`](Self::Message), and is written back with
-/// `"type":"message"` (llama.cpp refuses an assistant message without it: "Cannot determine
-/// type of 'item'"). Unknown item types (`web_search_call`, `file_search_call`, ...) are kept
-/// whole in [`Other`](Self::Other).
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Item {
-    /// `{"type":"message","role":...,"content":...}`.
-    Message(MessageItem),
-    /// `{"type":"reasoning",...}`: LM Studio and llama.cpp put the text in `content`
-    /// (`reasoning_text` parts), OpenAI in `summary` (`summary_text` parts).
-    Reasoning(ReasoningItem),
-    /// `{"type":"function_call","call_id":...,"name":...,"arguments":...}`.
-    FunctionCall(FunctionCallItem),
-    /// `{"type":"function_call_output","call_id":...,"output":...}`: a tool's result, sent
-    /// back in `input`.
-    FunctionCallOutput(FunctionCallOutputItem),
-    /// `{"type":"mcp_call",...}`: a remote MCP tool the server called (LM Studio's `mcp`
-    /// tools, OpenAI's remote MCP).
-    McpCall(McpCallItem),
-    /// A `type` this crate does not know (yet): the whole JSON object.
-    Other(Map<String, Value>),
+tagged_enum! {
+    /// One item of `input` or `output`, tagged by `type`.
+    ///
+    /// A message may come without `type` (`{"role":"user","content":"hi"}`, OpenAI's short
+    /// form): it reads as a [`Message`](Self::Message), and is written back with
+    /// `"type":"message"` (llama.cpp refuses an assistant message without it: "Cannot
+    /// determine type of 'item'"). Unknown item types (`web_search_call`, `file_search_call`,
+    /// ...) are kept whole in [`Other`](Self::Other).
+    #[non_exhaustive]
+    pub enum Item {
+        /// `{"type":"message","role":...,"content":...}`.
+        Message(MessageItem) = "message",
+        /// `{"type":"reasoning",...}`: LM Studio and llama.cpp put the text in `content`
+        /// (`reasoning_text` parts), OpenAI in `summary` (`summary_text` parts).
+        Reasoning(ReasoningItem) = "reasoning",
+        /// `{"type":"function_call","call_id":...,"name":...,"arguments":...}`.
+        FunctionCall(FunctionCallItem) = "function_call",
+        /// `{"type":"function_call_output","call_id":...,"output":...}`: a tool's result,
+        /// sent back in `input`.
+        FunctionCallOutput(FunctionCallOutputItem) = "function_call_output",
+        /// `{"type":"mcp_call",...}`: a remote MCP tool the server called (LM Studio's `mcp`
+        /// tools, OpenAI's remote MCP).
+        McpCall(McpCallItem) = "mcp_call",
+    }
+    untyped: "role" => "message";
 }
 
 impl Item {
@@ -95,18 +90,6 @@ impl Item {
         })
     }
 
-    /// The `type` tag (empty for an [`Other`](Self::Other) without one).
-    pub fn kind(&self) -> &str {
-        match self {
-            Self::Message(_) => "message",
-            Self::Reasoning(_) => "reasoning",
-            Self::FunctionCall(_) => "function_call",
-            Self::FunctionCallOutput(_) => "function_call_output",
-            Self::McpCall(_) => "mcp_call",
-            Self::Other(map) => map.get("type").and_then(Value::as_str).unwrap_or(""),
-        }
-    }
-
     /// The item's `id`, when it has one.
     pub fn id(&self) -> Option<&str> {
         let id = match self {
@@ -130,102 +113,6 @@ impl From<FunctionCallItem> for Item {
 impl From<MessageItem> for Item {
     fn from(message: MessageItem) -> Self {
         Self::Message(message)
-    }
-}
-
-impl Serialize for Item {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Message(body) => Tagged {
-                tag: "message",
-                body,
-            }
-            .serialize(serializer),
-            Self::Reasoning(body) => Tagged {
-                tag: "reasoning",
-                body,
-            }
-            .serialize(serializer),
-            Self::FunctionCall(body) => Tagged {
-                tag: "function_call",
-                body,
-            }
-            .serialize(serializer),
-            Self::FunctionCallOutput(body) => Tagged {
-                tag: "function_call_output",
-                body,
-            }
-            .serialize(serializer),
-            Self::McpCall(body) => Tagged {
-                tag: "mcp_call",
-                body,
-            }
-            .serialize(serializer),
-            Self::Other(map) => map.serialize(serializer),
-        }
-    }
-}
-
-impl Item {
-    /// The rest of a `type`-first item read into its variant.
-    fn read_rest<'de, A: MapAccess<'de>>(tag: &str, map: A) -> Result<Result<Self, A>, A::Error> {
-        fn rest<'de, T: Deserialize<'de>, A: MapAccess<'de>>(map: A) -> Result<T, A::Error> {
-            T::deserialize(MapAccessDeserializer::new(map))
-        }
-        Ok(Ok(match tag {
-            "message" => Self::Message(rest(map)?),
-            "reasoning" => Self::Reasoning(rest(map)?),
-            "function_call" => Self::FunctionCall(rest(map)?),
-            "function_call_output" => Self::FunctionCallOutput(rest(map)?),
-            "mcp_call" => Self::McpCall(rest(map)?),
-            _ => return Ok(Err(map)),
-        }))
-    }
-
-    /// An item from a whole object; a message may leave `type` out.
-    fn from_object<E: de::Error>(mut map: Map<String, Value>) -> Result<Self, E> {
-        let tag = match tag_of(&map) {
-            // OpenAI's short form: a message without `type`.
-            None if map.contains_key("role") && !map.contains_key("type") => {
-                Some("message".to_owned())
-            }
-            tag => tag,
-        };
-        let known = matches!(
-            tag.as_deref(),
-            Some("message" | "reasoning" | "function_call" | "function_call_output" | "mcp_call")
-        );
-        if !known {
-            return Ok(Self::Other(map));
-        }
-        map.remove("type");
-        match tag.as_deref() {
-            Some("message") => from_fields(map).map(Self::Message),
-            Some("reasoning") => from_fields(map).map(Self::Reasoning),
-            Some("function_call") => from_fields(map).map(Self::FunctionCall),
-            Some("function_call_output") => from_fields(map).map(Self::FunctionCallOutput),
-            _ => from_fields(map).map(Self::McpCall),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Item {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ItemVisitor;
-
-        impl<'de> Visitor<'de> for ItemVisitor {
-            type Value = Item;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object (an item)")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item, A::Error> {
-                visit_tagged(map, Item::read_rest, Item::from_object)
-            }
-        }
-
-        deserializer.deserialize_map(ItemVisitor)
     }
 }
 
@@ -442,6 +329,45 @@ mod tests {
             serde_json::to_value(&item).unwrap(),
             json!({"type":"message","role":"user","content":"hi"})
         );
+    }
+
+    #[test]
+    fn only_a_missing_type_makes_a_message() {
+        let last: Item =
+            serde_json::from_str(r#"{"content":"hi","role":"user","type":"message"}"#).unwrap();
+        let untyped: Item = serde_json::from_str(r#"{"content":"hi","role":"user"}"#).unwrap();
+        assert_eq!(last, Item::user("hi"));
+        assert_eq!(untyped, Item::user("hi"));
+        for text in [
+            r#"{"role":"user","type":null,"content":"hi"}"#,
+            r#"{"type":3,"role":"user"}"#,
+            r#"{"content":"hi"}"#,
+            "{}",
+        ] {
+            let item: Item = serde_json::from_str(text).unwrap();
+            assert!(matches!(item, Item::Other(_)), "{text}: {item:?}");
+            assert_eq!(
+                serde_json::to_value(&item).unwrap(),
+                serde_json::from_str::<Value>(text).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn other_is_written_type_first_and_a_repeated_type_is_an_error() {
+        let item: Item =
+            serde_json::from_str(r#"{"id":"ws_1","type":"web_search_call","status":"done"}"#)
+                .unwrap();
+        let text = serde_json::to_string(&item).unwrap();
+        assert!(text.starts_with(r#"{"type":"web_search_call","#), "{text}");
+        for text in [
+            r#"{"type":"message","role":"user","type":"message"}"#,
+            r#"{"type":"function_call","name":"f","type":"reasoning"}"#,
+            r#"{"role":"user","type":"message","type":"message"}"#,
+        ] {
+            let err = serde_json::from_str::<Item>(text).unwrap_err();
+            assert!(err.to_string().contains("duplicate field"), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -32,9 +32,6 @@
 //! assert_eq!(serde_json::to_value(&next).unwrap()["type"], "function_call_output");
 //! ```
 
-#[macro_use]
-mod fast_tagged;
-
 mod assembler;
 mod event_types;
 mod events;

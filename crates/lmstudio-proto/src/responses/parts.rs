@@ -65,9 +65,10 @@ pub(crate) fn join<'a>(pieces: impl Iterator<Item = &'a str>) -> Cow<'a, str> {
     crate::openai::join_text(pieces.map(Cow::Borrowed))
 }
 
-fast_tagged_enum! {
+tagged_enum! {
     /// One part of a message (or of a reasoning item's `content` and `summary`), tagged by
     /// `type`. Unknown part types (`input_file`, `input_audio`, ...) are kept whole.
+    #[non_exhaustive]
     pub enum ContentPart {
         /// `{"type":"input_text","text":...}`.
         InputText(TextPart) = "input_text",
