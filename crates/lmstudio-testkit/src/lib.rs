@@ -8,10 +8,12 @@
 //!   writes an `lms` script that runs it, [`ServerStartWatcher`] brings a server up when it
 //!   runs `server start`, [`recorded_calls`] reads the calls it recorded.
 //! - [`fault`]: a raw TCP server that misbehaves on purpose, for transport fault tests.
+//! - [`closed_port`]: a port nothing listens on that no concurrent test's server can take.
 
 pub mod emulator;
 pub mod fake_lms;
 pub mod fault;
+mod ports;
 
 pub use emulator::{
     CatalogModel, Emulator, EmulatorBuilder, ModelKind, Profile, ReasoningField, RecordedRequest,
@@ -21,3 +23,4 @@ pub use fake_lms::{
     FakeLmsOptions, ServerStartWatcher, StartAnswer, StartRequest, find_fake_lms_binary,
     recorded_calls, write_lms_wrapper, write_lms_wrapper_with,
 };
+pub use ports::closed_port;

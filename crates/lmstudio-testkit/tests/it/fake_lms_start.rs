@@ -11,13 +11,9 @@ use lmstudio_testkit::{
 
 use super::fake_lms::{json, run};
 
-/// A port nothing listens on (bound, then released).
+/// A port nothing listens on, which no other test's server can take meanwhile.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    lmstudio_testkit::closed_port()
 }
 
 fn wrapper(dir: &Path, url: &str, options: &FakeLmsOptions) -> PathBuf {

@@ -195,9 +195,7 @@ fn sources(err: &Error) -> Vec<&(dyn std::error::Error + 'static)> {
 #[tokio::test]
 async fn causes_stay_reachable_through_source() {
     // A refused connection keeps the operating system's error in its chain.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    let url = format!("http://127.0.0.1:{}", lmstudio_testkit::closed_port());
     let err = support::client(&url, Limits::default())
         .get_json::<serde_json::Value>("/v1/models")
         .await

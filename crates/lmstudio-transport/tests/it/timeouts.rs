@@ -173,10 +173,9 @@ async fn an_idle_limit_applies_between_frames_not_to_the_whole_stream() {
     assert_eq!(seen, 10);
 }
 
-/// A port nothing listens on: bind, read the port, close.
+/// A port nothing listens on, which no other test's server can take meanwhile.
 fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
+    lmstudio_testkit::closed_port()
 }
 
 #[tokio::test]

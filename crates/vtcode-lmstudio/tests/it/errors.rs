@@ -10,10 +10,7 @@ use support::{config_for, typed, unexpected_endpoint, v1_models_body};
 use vtcode_lmstudio::{LMStudioClient, LmStudioError, ensure_oss_ready};
 
 fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
+    format!("http://127.0.0.1:{}", lmstudio_testkit::closed_port())
 }
 
 #[tokio::test]

@@ -228,9 +228,7 @@ async fn without_lms_resources_say_what_is_missing() {
 
 #[tokio::test]
 async fn resources_of_an_unreachable_server_is_not_responding() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    drop(listener);
+    let url = format!("http://127.0.0.1:{}", lmstudio_testkit::closed_port());
     support::fresh(&url);
     let err = client(&config_for(&url), &Recorder::default())
         .resources()

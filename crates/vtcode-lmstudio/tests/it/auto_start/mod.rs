@@ -22,13 +22,9 @@ use crate::support::{Recorder, builder_for, config_for, fake_lms, fresh};
 
 pub(crate) const MODEL: &str = "openai/gpt-oss-20b";
 
-/// A port nothing listens on (bound, then released).
+/// A port nothing listens on, which no other test's server can take meanwhile.
 pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    lmstudio_testkit::closed_port()
 }
 
 /// A local LM Studio that is not running: a free port, a fake `lms` recording its calls whose
