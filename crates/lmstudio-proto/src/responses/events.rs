@@ -279,4 +279,19 @@ mod tests {
         assert!(failed.is_terminal());
         assert!(failed.error().is_some());
     }
+
+    #[test]
+    fn an_error_event_whose_error_is_text_keeps_the_text() {
+        let text = "The number of tokens to keep from the initial prompt is greater than the context length";
+        for data in [
+            format!(r#"{{"error":"{text}"}}"#),
+            format!(r#"{{"type":"error","error":"{text}"}}"#),
+        ] {
+            let event = ResponseStreamEvent::from_sse(Some("error"), &data).unwrap();
+            assert_eq!(event.error().unwrap().message(), text, "{data}");
+        }
+        let odd = ResponseStreamEvent::from_sse(Some("error"), r#"{"error":{"message":{"a":1}}}"#)
+            .unwrap();
+        assert!(odd.error().unwrap().message().contains(r#""a":1"#));
+    }
 }
