@@ -172,8 +172,58 @@ impl fmt::Display for ErrorCode {
     }
 }
 
+/// An `error` field's value as an error object, whatever it holds: a string is the message,
+/// an object of the error shape is itself, anything else (`42`, an object whose `message` is
+/// not a string) is reported with its JSON text as the message, as
+/// [`ErrorEnvelope::from_slice`] does.
+pub(crate) fn error_object_from_value(value: &Value) -> ErrorObject {
+    let text = match value {
+        Value::String(text) => text.clone(),
+        Value::Object(_) => match ErrorObject::deserialize(value) {
+            Ok(object) => return object,
+            Err(_) => value.to_string(),
+        },
+        other => other.to_string(),
+    };
+    ErrorObject {
+        message: Some(text),
+        ..ErrorObject::default()
+    }
+}
+
+/// Reads an optional `error` field leniently (see [`error_object_from_value`]): `null` or
+/// absent is `None`, and no value is a parse error.
+pub(crate) fn lenient_error<'de, D>(deserializer: D) -> Result<Option<ErrorObject>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(Option::<Value>::deserialize(deserializer)?
+        .filter(|value| !value.is_null())
+        .map(|value| error_object_from_value(&value)))
+}
+
+impl ErrorObject {
+    /// Fills this error's missing `message` (absent or empty), `type`, `code` and `param`
+    /// from `flat`: the fields an error event sends beside (or instead of) a nested `error`.
+    pub(crate) fn fill_gaps(&mut self, flat: ErrorObject) {
+        if self.message.as_deref().is_none_or(str::is_empty) {
+            self.message = flat.message;
+        }
+        if self.kind.is_none() {
+            self.kind = flat.kind;
+        }
+        if self.code.is_none() {
+            self.code = flat.code;
+        }
+        if self.param.is_none() {
+            self.param = flat.param;
+        }
+    }
+}
+
 /// The error a stream event's data reports when it is an error body rather than an event:
-/// `{"error": ...}` (OpenAI's shape, which llama.cpp sends inside streams), or a flat object
+/// `{"error": ...}` (OpenAI's shape, which llama.cpp sends inside streams; an `error` value
+/// that fits no error shape is reported with its JSON text), or a flat object
 /// with a string `message` beside a `code` or an error `type` (the bare
 /// `{"code":500,"message":"...","type":"server_error"}` LM Studio has sent mid-stream). A flat
 /// object whose `type` starts with `event_prefix` is an event of the protocol, not an error.
@@ -182,18 +232,7 @@ pub(crate) fn error_in_event(
     event_prefix: Option<&str>,
 ) -> Option<ErrorObject> {
     if let Some(error) = map.get("error").filter(|e| !e.is_null()) {
-        let envelope: ErrorEnvelope = serde_json::from_value(Value::Object(Map::from_iter([(
-            "error".to_owned(),
-            error.clone(),
-        )])))
-        .ok()?;
-        return Some(match envelope.error {
-            ErrorField::Object(object) => object,
-            ErrorField::Text(text) => ErrorObject {
-                message: Some(text),
-                ..ErrorObject::default()
-            },
-        });
+        return Some(error_object_from_value(error));
     }
     let kind = map.get("type").and_then(Value::as_str);
     if let (Some(kind), Some(prefix)) = (kind, event_prefix)
@@ -281,6 +320,19 @@ mod tests {
                 assert_eq!(object.extra.get("retry_after"), Some(&Value::from(3)))
             }
             ErrorField::Text(_) => panic!("expected the object form"),
+        }
+    }
+
+    #[test]
+    fn an_error_in_an_event_that_fits_no_shape_is_its_json_text() {
+        for (data, text) in [
+            (r#"{"error":42}"#, "42"),
+            (r#"{"error":{"message":{"a":1}}}"#, r#"{"message":{"a":1}}"#),
+            (r#"{"error":"plain"}"#, "plain"),
+        ] {
+            let map: Map<String, Value> = serde_json::from_str(data).expect("an object");
+            let error = error_in_event(&map, None).expect("an error");
+            assert_eq!(error.message(), text, "{data}");
         }
     }
 }

@@ -2,20 +2,17 @@
 //! `message_stop`; errors however the server sends them; the message assembled from the
 //! deltas as they pass) and [`MessagesStream`], its summary included.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_core::Stream;
 use lmstudio_proto::anthropic::{
     AssembleError, ContentBlock, MessageAssembler, MessagesResponse, StopReason, StreamEvent,
     ToolUseBlock, Usage,
 };
+use lmstudio_proto::error::ErrorObject;
 use lmstudio_transport::sse::SseEventRef;
 use lmstudio_transport::{DecodeError, EventDecoder, EventStream, Step};
 
 use crate::client::LMStudioClient;
 use crate::error::LmStudioError;
-use crate::stream_error::{server_error, text_error};
+use crate::stream_error::{ProtocolStream, StreamProtocol, decode_event, delegate_stream};
 
 /// Decodes `/v1/messages` events and assembles them as they pass.
 #[derive(Debug, Default)]
@@ -27,41 +24,45 @@ pub(crate) struct MessagesDecoder {
     invalid_inputs: Vec<usize>,
 }
 
-impl EventDecoder for MessagesDecoder {
-    type Item = StreamEvent;
+impl StreamProtocol for MessagesDecoder {
+    type Event = StreamEvent;
 
-    fn decode(&mut self, event: SseEventRef<'_>) -> Result<Step<Self::Item>, DecodeError> {
-        let data = event.data.trim_ascii();
-        // Keep-alive blanks, and a `[DONE]` a proxy may append: the stream ends at
-        // `message_stop`, never at a marker.
-        if data.is_empty() || data == "[DONE]" {
-            return Ok(Step::Skip);
-        }
-        let parsed =
-            StreamEvent::from_sse(event.event, data).map_err(|e| DecodeError::invalid(e, data))?;
-        let error = parsed.error().or_else(|| {
-            // An event the server calls `error` is one, whatever its data looks like.
-            (event.event == Some("error") && matches!(parsed, StreamEvent::Other(_)))
-                .then(|| text_error(data))
-        });
-        if let Some(error) = error {
-            return Err(server_error(error));
-        }
+    fn parse(name: Option<&str>, data: &str) -> Result<Self::Event, serde_json::Error> {
+        StreamEvent::from_sse(name, data)
+    }
+
+    fn error(event: &Self::Event) -> Option<ErrorObject> {
+        event.error()
+    }
+
+    fn is_unknown(event: &Self::Event) -> bool {
+        matches!(event, StreamEvent::Other(_))
+    }
+
+    fn is_last(event: &Self::Event) -> bool {
+        event.is_message_stop()
+    }
+
+    fn record(&mut self, event: &Self::Event, data: &str) -> Result<(), DecodeError> {
         self.events += 1;
-        match self.assembler.push(&parsed) {
-            Ok(()) => {}
+        match self.assembler.push(event) {
+            Ok(()) => Ok(()),
             // The block stopped with the input it started with; the summary says which.
             Err(AssembleError::InvalidToolInput { index, .. }) => {
                 self.invalid_inputs
                     .push(usize::try_from(index).unwrap_or(usize::MAX));
+                Ok(())
             }
-            Err(broken) => return Err(DecodeError::invalid(broken, data)),
+            Err(broken) => Err(DecodeError::invalid(broken, data)),
         }
-        Ok(if parsed.is_message_stop() {
-            Step::Last(parsed)
-        } else {
-            Step::Item(parsed)
-        })
+    }
+}
+
+impl EventDecoder for MessagesDecoder {
+    type Item = StreamEvent;
+
+    fn decode(&mut self, event: SseEventRef<'_>) -> Result<Step<Self::Item>, DecodeError> {
+        decode_event(self, event)
     }
 }
 
@@ -126,10 +127,7 @@ pub struct MessagesStreamSummary {
 /// [`LmStudioError::StreamEndedEarly`]. Dropping the stream closes the connection, which
 /// makes the server stop generating.
 pub struct MessagesStream {
-    inner: EventStream<MessagesDecoder>,
-    client: LMStudioClient,
-    /// The model the request named, for errors.
-    model: String,
+    inner: ProtocolStream<MessagesDecoder>,
 }
 
 impl std::fmt::Debug for MessagesStream {
@@ -150,9 +148,7 @@ impl MessagesStream {
         model: String,
     ) -> Self {
         Self {
-            inner,
-            client,
-            model,
+            inner: ProtocolStream::new(inner, client, model),
         }
     }
 
@@ -207,34 +203,12 @@ impl MessagesStream {
 
     /// Reads the stream to its end and returns everything it said; the first error ends it.
     pub async fn into_summary(mut self) -> Result<MessagesStreamSummary, LmStudioError> {
-        while let Some(item) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
-            item?;
-        }
+        self.inner.drain().await?;
         Ok(self.summary())
     }
 }
 
-impl Stream for MessagesStream {
-    type Item = Result<StreamEvent, LmStudioError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_next(cx) {
-            Poll::Ready(Some(Ok(event))) => Poll::Ready(Some(Ok(event))),
-            Poll::Ready(Some(Err(err))) => {
-                Poll::Ready(Some(Err(this.client.map_inference(err, &this.model))))
-            }
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl futures_core::FusedStream for MessagesStream {
-    fn is_terminated(&self) -> bool {
-        self.inner.is_terminated()
-    }
-}
+delegate_stream!(MessagesStream, StreamEvent);
 
 #[cfg(test)]
 mod tests {
@@ -314,6 +288,19 @@ mod tests {
         assert!(message(decode(&mut decoder, None, bare)).contains("peg-native"));
         let odd = r#"{"type":"mystery","detail":"x"}"#;
         assert!(message(decode(&mut decoder, Some("error"), odd)).contains("detail"));
+        let flat = r#"{"type":"error","message":"boom","code":500}"#;
+        assert_eq!(message(decode(&mut decoder, Some("error"), flat)), "boom");
+        assert_eq!(message(decode(&mut decoder, None, flat)), "boom");
+        let text = r#"{"type":"error","error":"plain text"}"#;
+        assert_eq!(
+            message(decode(&mut decoder, Some("error"), text)),
+            "plain text"
+        );
+        let bare_text = r#"{"error":"plain text"}"#;
+        assert_eq!(
+            message(decode(&mut decoder, Some("error"), bare_text)),
+            "plain text"
+        );
         assert!(matches!(
             decode(&mut decoder, None, "not json"),
             Err(DecodeError::Invalid { .. })

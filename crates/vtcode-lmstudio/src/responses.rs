@@ -11,8 +11,9 @@
 //!   inside a stream; other errors (`previous_response_not_found`, ...) come back as the server
 //!   sent them, and nothing is retried.
 
+use lmstudio_proto::openai::ToolChoiceMode;
 use lmstudio_proto::responses::{
-    Response, ResponsesRequest, ResponsesTool, TextConfig, TextFormat,
+    Response, ResponsesRequest, ResponsesTool, ResponsesToolChoice, TextConfig, TextFormat,
 };
 
 use crate::client::LMStudioClient;
@@ -30,6 +31,12 @@ pub const LMSTUDIO_TOOL_TYPES: &[&str] = &["function", "mcp"];
 /// LM Studio answers a request that has one with HTTP 400 and no answer at all
 /// ([`LmStudioError::UnsupportedTool`]); without them the model answers with the tools it
 /// can use. A request left with no tools sends none.
+///
+/// When tools were removed, a `tool_choice` that no longer fits is removed too (the request
+/// then sends none, so the server picks as with `auto`): one naming a removed tool's type
+/// (`{"type":"web_search"}`), and `required` when no tool is left. Compare
+/// `request.tool_choice` before and after to tell; a choice is never changed when nothing
+/// was removed.
 ///
 /// ```
 /// use serde_json::json;
@@ -52,6 +59,19 @@ pub fn strip_unsupported_tools(request: &mut ResponsesRequest) -> Vec<ResponsesT
         .into_iter()
         .partition(|tool| LMSTUDIO_TOOL_TYPES.contains(&tool.kind()));
     request.tools = (!kept.is_empty()).then_some(kept);
+    if !removed.is_empty() {
+        let stale = match &request.tool_choice {
+            Some(ResponsesToolChoice::Mode(ToolChoiceMode::Required)) => request.tools.is_none(),
+            Some(ResponsesToolChoice::Other(choice)) => {
+                let kind = choice.get("type").and_then(serde_json::Value::as_str);
+                removed.iter().any(|tool| Some(tool.kind()) == kind)
+            }
+            _ => false,
+        };
+        if stale {
+            request.tool_choice = None;
+        }
+    }
     removed
 }
 
@@ -133,7 +153,9 @@ impl LMStudioClient {
                 _ => None,
             })
             .and_then(tool_index)
-            .and_then(|index| Some((index, request.tools.as_ref()?.get(index)?)));
+            .and_then(|index| Some((index, request.tools.as_ref()?.get(index)?)))
+            // A tool of a type LM Studio takes is not what it refused.
+            .filter(|(_, tool)| !LMSTUDIO_TOOL_TYPES.contains(&tool.kind()));
         let mapped = self.map_inference(err, &request.model);
         match (refused, mapped) {
             (
@@ -205,5 +227,45 @@ mod tests {
         assert_eq!(strip_unsupported_tools(&mut only_builtin).len(), 1);
         assert_eq!(only_builtin.tools, None, "no empty list is sent");
         assert!(strip_unsupported_tools(&mut ResponsesRequest::new("m", "hi")).is_empty());
+    }
+
+    #[test]
+    fn stripping_resets_a_tool_choice_that_names_a_removed_tool_or_needs_one() {
+        let other =
+            |value: serde_json::Value| -> ResponsesTool { serde_json::from_value(value).unwrap() };
+        let choice = |value: serde_json::Value| -> ResponsesToolChoice {
+            serde_json::from_value(value).unwrap()
+        };
+        let function = || ResponsesTool::function("f", "d", json!({}));
+        // Names a removed built-in tool.
+        let mut request = ResponsesRequest::new("m", "hi")
+            .with_tools(vec![function(), other(json!({"type":"web_search"}))])
+            .with_tool_choice(choice(json!({"type":"web_search"})));
+        strip_unsupported_tools(&mut request);
+        assert_eq!(request.tool_choice, None);
+        // `required` with no tool left.
+        let mut request = ResponsesRequest::new("m", "hi")
+            .with_tools(vec![other(json!({"type":"file_search"}))])
+            .with_tool_choice(ResponsesToolChoice::required());
+        strip_unsupported_tools(&mut request);
+        assert_eq!(request.tool_choice, None);
+        // Kept: `required` with a tool left, a function, and anything when nothing was removed.
+        for (tools, kept) in [
+            (
+                vec![function(), other(json!({"type":"web_search"}))],
+                ResponsesToolChoice::required(),
+            ),
+            (
+                vec![function(), other(json!({"type":"web_search"}))],
+                choice(json!({"type":"function","name":"f"})),
+            ),
+            (vec![function()], choice(json!({"type":"web_search"}))),
+        ] {
+            let mut request = ResponsesRequest::new("m", "hi")
+                .with_tools(tools)
+                .with_tool_choice(kept.clone());
+            strip_unsupported_tools(&mut request);
+            assert_eq!(request.tool_choice, Some(kept));
+        }
     }
 }

@@ -1,10 +1,7 @@
 //! A streamed Responses answer: the protocol's decoder (named events until a terminal one;
 //! errors however the server sends them) and [`ResponsesStream`], its summary included.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use futures_core::Stream;
+use lmstudio_proto::error::ErrorObject;
 use lmstudio_proto::responses::{
     FunctionCallItem, Response, ResponseAssembler, ResponseStatus, ResponseStreamEvent,
     ResponseUsage,
@@ -14,7 +11,7 @@ use lmstudio_transport::{DecodeError, EventDecoder, EventStream, Step};
 
 use crate::client::LMStudioClient;
 use crate::error::LmStudioError;
-use crate::stream_error::{server_error, text_error};
+use crate::stream_error::{ProtocolStream, StreamProtocol, decode_event, delegate_stream};
 
 /// Decodes `/v1/responses` events and assembles them as they pass.
 #[derive(Debug, Default)]
@@ -22,32 +19,37 @@ pub(crate) struct ResponsesDecoder {
     assembler: ResponseAssembler,
 }
 
+impl StreamProtocol for ResponsesDecoder {
+    type Event = ResponseStreamEvent;
+
+    fn parse(name: Option<&str>, data: &str) -> Result<Self::Event, serde_json::Error> {
+        ResponseStreamEvent::from_sse(name, data)
+    }
+
+    fn error(event: &Self::Event) -> Option<ErrorObject> {
+        event.error()
+    }
+
+    fn is_unknown(event: &Self::Event) -> bool {
+        matches!(event, ResponseStreamEvent::Other(_))
+    }
+
+    fn is_last(event: &Self::Event) -> bool {
+        event.is_terminal()
+    }
+
+    fn record(&mut self, event: &Self::Event, data: &str) -> Result<(), DecodeError> {
+        self.assembler
+            .try_push(event)
+            .map_err(|too_many| DecodeError::invalid(too_many, data))
+    }
+}
+
 impl EventDecoder for ResponsesDecoder {
     type Item = ResponseStreamEvent;
 
     fn decode(&mut self, event: SseEventRef<'_>) -> Result<Step<Self::Item>, DecodeError> {
-        let data = event.data.trim_ascii();
-        // Keep-alive blanks, and a `[DONE]` some servers append after the last event: the
-        // stream ends at its terminal event, never at a marker.
-        if data.is_empty() || data == "[DONE]" {
-            return Ok(Step::Skip);
-        }
-        let parsed = ResponseStreamEvent::from_sse(event.event, data)
-            .map_err(|e| DecodeError::invalid(e, data))?;
-        self.assembler.push(&parsed);
-        let error = parsed.error().or_else(|| {
-            // An event the server calls `error` is one, whatever its data looks like.
-            (event.event == Some("error") && matches!(parsed, ResponseStreamEvent::Other(_)))
-                .then(|| text_error(data))
-        });
-        if let Some(error) = error {
-            return Err(server_error(error));
-        }
-        Ok(if parsed.is_terminal() {
-            Step::Last(parsed)
-        } else {
-            Step::Item(parsed)
-        })
+        decode_event(self, event)
     }
 }
 
@@ -89,10 +91,7 @@ pub struct ResponsesStreamSummary {
 /// ends before a terminal event is [`LmStudioError::StreamEndedEarly`]. Dropping the stream
 /// closes the connection, which makes the server stop generating.
 pub struct ResponsesStream {
-    inner: EventStream<ResponsesDecoder>,
-    client: LMStudioClient,
-    /// The model the request named, for errors.
-    model: String,
+    inner: ProtocolStream<ResponsesDecoder>,
 }
 
 impl std::fmt::Debug for ResponsesStream {
@@ -113,9 +112,7 @@ impl ResponsesStream {
         model: String,
     ) -> Self {
         Self {
-            inner,
-            client,
-            model,
+            inner: ProtocolStream::new(inner, client, model),
         }
     }
 
@@ -146,34 +143,12 @@ impl ResponsesStream {
 
     /// Reads the stream to its end and returns everything it said; the first error ends it.
     pub async fn into_summary(mut self) -> Result<ResponsesStreamSummary, LmStudioError> {
-        while let Some(item) = std::future::poll_fn(|cx| Pin::new(&mut self).poll_next(cx)).await {
-            item?;
-        }
+        self.inner.drain().await?;
         Ok(self.summary())
     }
 }
 
-impl Stream for ResponsesStream {
-    type Item = Result<ResponseStreamEvent, LmStudioError>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_next(cx) {
-            Poll::Ready(Some(Ok(event))) => Poll::Ready(Some(Ok(event))),
-            Poll::Ready(Some(Err(err))) => {
-                Poll::Ready(Some(Err(this.client.map_inference(err, &this.model))))
-            }
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl futures_core::FusedStream for ResponsesStream {
-    fn is_terminated(&self) -> bool {
-        self.inner.is_terminated()
-    }
-}
+delegate_stream!(ResponsesStream, ResponseStreamEvent);
 
 #[cfg(test)]
 mod tests {
@@ -247,6 +222,33 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        assert_eq!(
+            message(decode(
+                &mut decoder,
+                Some("error"),
+                r#"{"error":"plain text"}"#
+            )),
+            "plain text"
+        );
+        assert_eq!(
+            message(decode(
+                &mut decoder,
+                Some("error"),
+                r#"{"type":"error","error":"plain text"}"#
+            )),
+            "plain text"
+        );
+        // An `error` event whose data fits no event: still the server's error.
+        let unparsable = r#"{"message":"boom","sequence_number":"x"}"#;
+        assert!(message(decode(&mut decoder, Some("error"), unparsable)).contains("boom"));
+        // A `response.completed` that says it failed.
+        let completed_failed = r#"{"type":"response.completed","response":{"status":"failed","error":{"message":"went wrong"}}}"#;
+        assert_eq!(
+            message(decode(&mut decoder, None, completed_failed)),
+            "went wrong"
+        );
+        let completed_failed = r#"{"type":"response.completed","response":{"status":"failed"}}"#;
+        assert!(message(decode(&mut decoder, None, completed_failed)).contains("failed"));
         assert!(matches!(
             decode(&mut decoder, None, "not json"),
             Err(DecodeError::Invalid { .. })

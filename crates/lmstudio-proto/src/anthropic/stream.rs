@@ -78,7 +78,7 @@ impl StreamEvent {
     /// ```
     pub fn error(&self) -> Option<ErrorObject> {
         match self {
-            Self::Error(event) => Some(ErrorObject::from(&event.error)),
+            Self::Error(event) => Some(event.error_object()),
             Self::Other(map) => crate::error::error_in_event(map, None),
             _ => None,
         }
@@ -288,16 +288,60 @@ pub struct DeltaUsage {
     pub extra: Map<String, Value>,
 }
 
-/// `error`: `{"type":"error","error":{"type":...,"message":...}}`.
+/// `error`: `{"type":"error","error":{"type":...,"message":...}}`; also read: a string
+/// `error` (`{"type":"error","error":"..."}`, LM Studio's shape) as the message, an `error`
+/// of no error shape as its JSON text, and a flat `{"type":"error","message":...,"code":...}`
+/// (its fields are in [`extra`](Self::extra); [`StreamEvent::error`] uses them).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ErrorEvent {
     /// The error.
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "lenient_detail")]
     pub error: ErrorDetail,
     /// Fields this crate does not model (`request_id`, ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl ErrorEvent {
+    /// The error as one object: the nested `error`, with the flat fields beside it
+    /// (`message`, `code`, `param`, `type`, in [`extra`](Self::extra)) filling its gaps.
+    pub fn error_object(&self) -> ErrorObject {
+        let mut object = ErrorObject::from(&self.error);
+        let flat = ErrorObject::deserialize(Value::Object(self.extra.clone()));
+        let flat = flat.unwrap_or_else(|_| ErrorObject {
+            // A `message` that is not a string: its JSON text.
+            message: self.extra.get("message").map(Value::to_string),
+            ..ErrorObject::default()
+        });
+        object.fill_gaps(ErrorObject {
+            extra: Map::new(),
+            ..flat
+        });
+        object
+    }
+}
+
+/// Reads an `error` event's `error` whatever it holds: an object of the error shape, a
+/// string (the message), `null` (the default), anything else as its JSON text.
+fn lenient_detail<'de, D>(deserializer: D) -> Result<ErrorDetail, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let value = Option::<Value>::deserialize(deserializer)?.unwrap_or(Value::Null);
+    let text = match value {
+        Value::Null => return Ok(ErrorDetail::default()),
+        Value::String(text) => text,
+        value @ Value::Object(_) => match ErrorDetail::deserialize(&value) {
+            Ok(detail) => return Ok(detail),
+            Err(_) => value.to_string(),
+        },
+        other => other.to_string(),
+    };
+    Ok(ErrorDetail {
+        message: text,
+        ..ErrorDetail::default()
+    })
 }
 
 deserialize_with_extra!(ContentBlockDeltaEvent {
@@ -315,3 +359,42 @@ deserialize_with_extra!(ThinkingDelta {
 deserialize_with_extra!(SignatureDelta {
     signature: "signature",
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn an_error_event_whose_error_is_text_keeps_the_text() {
+        let text = "The number of tokens to keep from the initial prompt is greater than the context length";
+        for data in [
+            format!(r#"{{"error":"{text}"}}"#),
+            format!(r#"{{"type":"error","error":"{text}"}}"#),
+        ] {
+            let event = StreamEvent::from_sse(Some("error"), &data).unwrap();
+            assert_eq!(event.error().unwrap().message(), text, "{data}");
+        }
+        let odd = StreamEvent::from_sse(Some("error"), r#"{"error":{"message":{"a":1}}}"#).unwrap();
+        assert!(odd.error().unwrap().message().contains(r#""a":1"#));
+    }
+
+    #[test]
+    fn a_flat_error_event_keeps_its_message_and_code() {
+        let event = StreamEvent::from_sse(
+            Some("error"),
+            r#"{"type":"error","message":"boom","code":500,"param":"p"}"#,
+        )
+        .unwrap();
+        let error = event.error().unwrap();
+        assert_eq!(error.message(), "boom");
+        assert_eq!(error.code, Some(ErrorCode::Number(500)));
+        assert_eq!(error.param.as_deref(), Some("p"));
+        // The nested error wins over the flat fields.
+        let both: StreamEvent = serde_json::from_str(
+            r#"{"type":"error","message":"flat","error":{"type":"api_error","message":"nested"}}"#,
+        )
+        .unwrap();
+        assert_eq!(both.error().unwrap().message(), "nested");
+    }
+}

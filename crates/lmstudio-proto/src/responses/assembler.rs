@@ -2,6 +2,7 @@
 //! calls from the deltas (not copied from `response.completed`), and the response's id,
 //! status and usage from its lifecycle events.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde_json::Map;
@@ -40,6 +41,34 @@ impl fmt::Display for StreamEndedEarly {
 
 impl std::error::Error for StreamEndedEarly {}
 
+/// The most output items a [`ResponseAssembler`] keeps. A real response has a handful (a
+/// message, a reasoning item, some calls); the cap keeps a hostile stream (a new `item_id`
+/// per event) from growing the assembler without bound.
+pub const MAX_ITEMS: usize = 4096;
+
+/// An event for a new output item arrived when the assembler already held
+/// [`MAX_ITEMS`] items ([`ResponseAssembler::try_push`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TooManyItems {
+    /// The cap, [`MAX_ITEMS`].
+    pub limit: usize,
+    /// The `type` of the refused event.
+    pub event: String,
+}
+
+impl fmt::Display for TooManyItems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the Responses stream opened more than {} output items (at a {} event)",
+            self.limit, self.event
+        )
+    }
+}
+
+impl std::error::Error for TooManyItems {}
+
 /// Collects a Responses stream's events into the answer.
 ///
 /// The text, reasoning (`reasoning_text`), reasoning summaries and function-call arguments
@@ -72,6 +101,10 @@ impl std::error::Error for StreamEndedEarly {}
 #[non_exhaustive]
 pub struct ResponseAssembler {
     items: Vec<PartialItem>,
+    /// Each `item_id`'s first item.
+    by_id: HashMap<String, usize>,
+    /// Each `output_index`'s first item.
+    by_index: HashMap<u32, usize>,
     /// The latest lifecycle event's response (id, model, status, usage).
     response: Option<Response>,
     terminal: bool,
@@ -95,7 +128,7 @@ struct Text {
     deltas: bool,
     /// The parts (`content_index` / `summary_index`) whose whole text was taken: one part's
     /// text comes in several `*.done` events (`output_text.done`, `content_part.done`).
-    done: Vec<Option<u32>>,
+    done: HashSet<Option<u32>>,
 }
 
 impl Text {
@@ -109,8 +142,7 @@ impl Text {
     }
 
     fn done(&mut self, part: Option<u32>, whole: &str) {
-        if !self.deltas && !self.done.contains(&part) {
-            self.done.push(part);
+        if !self.deltas && self.done.insert(part) {
             self.text.push_str(whole);
         }
     }
@@ -168,11 +200,65 @@ impl ResponseAssembler {
         Self::default()
     }
 
-    /// Feeds one event.
+    /// Feeds one event. An event for a new item beyond [`MAX_ITEMS`] is left out (it still
+    /// counts as an event); [`try_push`](Self::try_push) says so instead.
     pub fn push(&mut self, event: &ResponseStreamEvent) {
-        use ResponseStreamEvent as E;
+        // Dropping the event is what this method documents; `try_push` reports it.
+        let _ = self.try_push(event);
+    }
+
+    /// Feeds one event, or refuses one that would open an item beyond [`MAX_ITEMS`] (the
+    /// event is then left out; the assembler stays usable).
+    pub fn try_push(&mut self, event: &ResponseStreamEvent) -> Result<(), TooManyItems> {
         self.events += 1;
         self.last_event = Some(event.kind().to_owned());
+        if self.items.len() >= MAX_ITEMS && self.opens_an_item(event) {
+            return Err(TooManyItems {
+                limit: MAX_ITEMS,
+                event: event.kind().to_owned(),
+            });
+        }
+        self.apply(event);
+        Ok(())
+    }
+
+    /// Whether `event` would append an item (it names none the assembler holds).
+    fn opens_an_item(&self, event: &ResponseStreamEvent) -> bool {
+        use ResponseStreamEvent as E;
+        let (id, output_index, kind) = match event {
+            E::OutputItemAdded(e) | E::OutputItemDone(e) => match &e.item {
+                Some(item) => (item.id().unwrap_or_default(), e.output_index, kind_of(item)),
+                None => return false,
+            },
+            E::ContentPartDone(e) => match &e.part {
+                Some(ContentPart::OutputText(_)) => {
+                    (e.item_id.as_str(), e.output_index, Kind::Message)
+                }
+                _ => return false,
+            },
+            E::OutputTextDelta(e) => (e.item_id.as_str(), e.output_index, Kind::Message),
+            E::OutputTextDone(e) => (e.item_id.as_str(), e.output_index, Kind::Message),
+            E::ReasoningTextDelta(e) | E::ReasoningSummaryTextDelta(e) => {
+                (e.item_id.as_str(), e.output_index, Kind::Reasoning)
+            }
+            E::ReasoningTextDone(e) | E::ReasoningSummaryTextDone(e) => {
+                (e.item_id.as_str(), e.output_index, Kind::Reasoning)
+            }
+            E::FunctionCallArgumentsDelta(e) => {
+                (e.item_id.as_str(), e.output_index, Kind::FunctionCall)
+            }
+            E::FunctionCallArgumentsDone(e) => {
+                (e.item_id.as_str(), e.output_index, Kind::FunctionCall)
+            }
+            E::McpCallArgumentsDelta(e) => (e.item_id.as_str(), e.output_index, Kind::McpCall),
+            E::McpCallArgumentsDone(e) => (e.item_id.as_str(), e.output_index, Kind::McpCall),
+            _ => return false,
+        };
+        self.lookup(id, output_index, kind).is_none()
+    }
+
+    fn apply(&mut self, event: &ResponseStreamEvent) {
+        use ResponseStreamEvent as E;
         match event {
             E::Created(e) | E::Queued(e) | E::InProgress(e) => self.lifecycle(&e.response),
             E::Completed(e) | E::Failed(e) | E::Incomplete(e) => {
@@ -306,29 +392,43 @@ impl ResponseAssembler {
     /// Finds an item by id, else by output index, else (no id and no index) the last item
     /// of that kind; appends a new one when none matches.
     fn find(&mut self, id: &str, output_index: Option<u32>, kind: Kind) -> usize {
-        let found = if !id.is_empty() {
-            self.items.iter().position(|item| item.id == id)
-        } else if let Some(index) = output_index {
-            self.items
-                .iter()
-                .position(|item| item.output_index == Some(index))
-        } else {
-            self.items
-                .iter()
-                .rposition(|item| item.kind == kind && !item.done)
-        };
-        match found {
+        match self.lookup(id, output_index, kind) {
             Some(position) => {
                 let item = &mut self.items[position];
-                if item.output_index.is_none() {
-                    item.output_index = output_index;
+                if item.output_index.is_none()
+                    && let Some(index) = output_index
+                {
+                    item.output_index = Some(index);
+                    self.by_index.entry(index).or_insert(position);
                 }
                 position
             }
             None => {
+                let position = self.items.len();
                 self.items.push(PartialItem::new(id, output_index, kind));
-                self.items.len() - 1
+                if !id.is_empty() {
+                    self.by_id.entry(id.to_owned()).or_insert(position);
+                }
+                if let Some(index) = output_index {
+                    self.by_index.entry(index).or_insert(position);
+                }
+                position
             }
+        }
+    }
+
+    /// The item [`find`](Self::find) would pick, if there is one: by id and by index through
+    /// the maps; the last open item of `kind` (an event with neither) by a scan, bounded by
+    /// [`MAX_ITEMS`].
+    fn lookup(&self, id: &str, output_index: Option<u32>, kind: Kind) -> Option<usize> {
+        if !id.is_empty() {
+            self.by_id.get(id).copied()
+        } else if let Some(index) = output_index {
+            self.by_index.get(&index).copied()
+        } else {
+            self.items
+                .iter()
+                .rposition(|item| item.kind == kind && !item.done)
         }
     }
 
@@ -556,5 +656,28 @@ mod tests {
         assert_eq!(err.last_event.as_deref(), Some("response.created"));
         assert!(err.to_string().contains("response.created"), "{err}");
         assert_eq!(assembler.response_id(), Some("r"));
+    }
+
+    #[test]
+    fn items_beyond_the_cap_are_a_typed_error() {
+        let mut assembler = ResponseAssembler::new();
+        let event = |n: usize| -> ResponseStreamEvent {
+            serde_json::from_str(&format!(
+                r#"{{"type":"response.output_text.delta","item_id":"m{n}","delta":"x"}}"#
+            ))
+            .unwrap()
+        };
+        for n in 0..MAX_ITEMS {
+            assembler.try_push(&event(n)).unwrap();
+        }
+        // An item already there is still fed; a new one is refused.
+        assembler.try_push(&event(0)).unwrap();
+        let err = assembler.try_push(&event(MAX_ITEMS)).unwrap_err();
+        assert_eq!(err.limit, MAX_ITEMS);
+        assert!(err.to_string().contains("4096"), "{err}");
+        assert_eq!(assembler.text().len(), MAX_ITEMS + 1);
+        // `push` drops it the same way.
+        assembler.push(&event(MAX_ITEMS + 1));
+        assert_eq!(assembler.text().len(), MAX_ITEMS + 1);
     }
 }

@@ -163,8 +163,13 @@ pub struct ErrorEvent {
     /// The request parameter at fault.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
-    /// The error, when the server nests it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The error, when the server nests it. A string (`{"error":"..."}`, LM Studio's
+    /// shape) is read as the message; a value of no error shape, as its JSON text.
+    #[serde(
+        default,
+        deserialize_with = "crate::error::lenient_error",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub error: Option<ErrorObject>,
     /// The event's position in the stream (OpenAI).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -178,15 +183,12 @@ impl ErrorEvent {
     /// The error as one object: the nested `error`, with the flat fields filling its gaps.
     pub fn error_object(&self) -> ErrorObject {
         let mut object = self.error.clone().unwrap_or_default();
-        if object.message.as_deref().is_none_or(str::is_empty) {
-            object.message.clone_from(&self.message);
-        }
-        if object.code.is_none() {
-            object.code.clone_from(&self.code);
-        }
-        if object.param.is_none() {
-            object.param.clone_from(&self.param);
-        }
+        object.fill_gaps(ErrorObject {
+            message: self.message.clone(),
+            code: self.code.clone(),
+            param: self.param.clone(),
+            ..ErrorObject::default()
+        });
         object
     }
 

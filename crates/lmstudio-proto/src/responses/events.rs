@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::event_types::{
     ArgumentsDoneEvent, DeltaEvent, ErrorEvent, ItemEvent, PartEvent, ResponseEvent, TextDoneEvent,
 };
-use super::response::Response;
+use super::response::{Response, ResponseStatus};
 use crate::error::ErrorObject;
 
 tagged_enum! {
@@ -111,17 +111,20 @@ impl ResponseStreamEvent {
     }
 
     /// The error this event reports, if it reports one: an `error` event, a
-    /// `response.failed` (its `response.error`, else a placeholder), or an unknown event
+    /// `response.failed` (its `response.error`, else a placeholder) or a `response.completed`
+    /// that says it failed (`status: failed`, or a `response.error`), or an unknown event
     /// whose data is an error body rather than an event — `{"error": ...}`, or the bare
     /// `{"code":500,"message":"...","type":"server_error"}` LM Studio has sent mid-stream.
     pub fn error(&self) -> Option<ErrorObject> {
         match self {
             Self::Error(event) => Some(event.error_object()),
-            Self::Failed(event) => {
-                Some(event.response.error.clone().unwrap_or_else(|| ErrorObject {
-                    message: Some("the response failed without saying why".to_owned()),
-                    ..ErrorObject::default()
-                }))
+            Self::Failed(event) => Some(failure(&event.response)),
+            // A `response.completed` that says it failed is a failure too.
+            Self::Completed(event)
+                if event.response.error.is_some()
+                    || event.response.status == Some(ResponseStatus::Failed) =>
+            {
+                Some(failure(&event.response))
             }
             Self::Other(map) => error_body(map),
             _ => None,
@@ -156,6 +159,14 @@ impl ResponseStreamEvent {
             Self::Other(map) => map.get("sequence_number").and_then(Value::as_u64),
         }
     }
+}
+
+/// Why a failed response failed: its `error`, else a placeholder.
+fn failure(response: &Response) -> ErrorObject {
+    response.error.clone().unwrap_or_else(|| ErrorObject {
+        message: Some("the response failed without saying why".to_owned()),
+        ..ErrorObject::default()
+    })
 }
 
 /// An error body in place of an event (never a `response.*` event): see
@@ -278,5 +289,20 @@ mod tests {
                 .unwrap();
         assert!(failed.is_terminal());
         assert!(failed.error().is_some());
+    }
+
+    #[test]
+    fn an_error_event_whose_error_is_text_keeps_the_text() {
+        let text = "The number of tokens to keep from the initial prompt is greater than the context length";
+        for data in [
+            format!(r#"{{"error":"{text}"}}"#),
+            format!(r#"{{"type":"error","error":"{text}"}}"#),
+        ] {
+            let event = ResponseStreamEvent::from_sse(Some("error"), &data).unwrap();
+            assert_eq!(event.error().unwrap().message(), text, "{data}");
+        }
+        let odd = ResponseStreamEvent::from_sse(Some("error"), r#"{"error":{"message":{"a":1}}}"#)
+            .unwrap();
+        assert!(odd.error().unwrap().message().contains(r#""a":1"#));
     }
 }

@@ -41,7 +41,7 @@ mod request;
 mod response;
 mod tools;
 
-pub use assembler::{ResponseAssembler, StreamEndedEarly};
+pub use assembler::{MAX_ITEMS, ResponseAssembler, StreamEndedEarly, TooManyItems};
 pub use event_types::{
     ArgumentsDoneEvent, DeltaEvent, ErrorEvent, ItemEvent, PartEvent, ResponseEvent, TextDoneEvent,
 };

@@ -382,6 +382,34 @@ async fn a_context_overflow_is_context_overflow_whole_streamed_and_mid_stream() 
         .await
         .unwrap_err();
     assert!(err.is_context_overflow(), "{err:?}");
+    // The same, as an `error` string (LM Studio's shape in a stream).
+    let text = "The number of tokens to keep from the initial prompt is greater than the context length (n_keep: 13055>= n_ctx: 4096).";
+    for data in [
+        json!({ "error": text }),
+        json!({"type":"error","error": text}),
+    ] {
+        let body = format!("event: error\ndata: {data}\n\n");
+        let mut server = support::server().await;
+        mock_messages(&mut server, 200, &body).await;
+        let err = client(&server)
+            .messages_stream(request())
+            .await
+            .unwrap()
+            .into_summary()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LmStudioError::ContextOverflow {
+                    prompt_tokens: Some(13055),
+                    context_length: Some(4096),
+                    ..
+                }
+            ),
+            "{data}: {err:?}"
+        );
+    }
 }
 
 #[tokio::test]

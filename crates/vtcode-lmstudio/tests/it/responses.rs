@@ -430,6 +430,54 @@ async fn a_context_overflow_is_context_overflow_whole_streamed_and_mid_stream() 
 }
 
 #[tokio::test]
+async fn an_overflow_sent_as_an_error_string_in_a_stream_is_context_overflow() {
+    let text = "The number of tokens to keep from the initial prompt is greater than the context length (n_keep: 13055>= n_ctx: 4096). Try to load the model with a larger context length, or provide a shorter input.";
+    for data in [
+        json!({ "error": text }),
+        json!({"type":"error","error": text}),
+    ] {
+        let body = format!("event: error\ndata: {data}\n\n");
+        let mut server = support::server().await;
+        mock_responses(&mut server, 200, &body).await;
+        let err = client(&server)
+            .responses_stream(request())
+            .await
+            .unwrap()
+            .into_summary()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                LmStudioError::ContextOverflow {
+                    prompt_tokens: Some(13055),
+                    context_length: Some(4096),
+                    ..
+                }
+            ),
+            "{data}: {err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_param_naming_a_function_tool_is_no_unsupported_tool() {
+    let mut server = support::server().await;
+    mock_responses(&mut server, 400, TOOL_REFUSED).await;
+    let tools: Vec<ResponsesTool> = (0..7)
+        .map(|i| ResponsesTool::function(format!("tool_{i}"), "a tool", json!({"type":"object"})))
+        .collect();
+    let err = client(&server)
+        .responses(request().with_tools(tools))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, LmStudioError::Server { message, .. } if message.contains("Expected 'function' | 'mcp'")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_stream_without_a_terminal_event_ended_early() {
     let cut = TEXT_STREAM.find("event: response.completed").unwrap();
     let mut server = support::server().await;
