@@ -77,6 +77,28 @@ pub(crate) fn ensure(condition: bool, message: impl FnOnce() -> String) -> Check
     if condition { Ok(()) } else { Err(message()) }
 }
 
+/// Fails the check unless `kinds` (a stream's event types, in order) is `head`, then at least
+/// one `middle`, then `tail`.
+pub(crate) fn ensure_event_order(
+    kinds: &[&str],
+    head: &[&str],
+    middle: &str,
+    tail: &[&str],
+) -> CheckResult {
+    let n = kinds.len();
+    ensure(n > head.len() + tail.len(), || {
+        format!("only {n} events: {kinds:?}")
+    })?;
+    ensure(
+        kinds[..head.len()] == *head
+            && kinds[n - tail.len()..] == *tail
+            && kinds[head.len()..n - tail.len()]
+                .iter()
+                .all(|k| *k == middle),
+        || format!("event order {kinds:?}"),
+    )
+}
+
 /// Formats a duration as milliseconds with one decimal.
 pub(crate) fn millis(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1000.0)

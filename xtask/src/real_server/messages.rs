@@ -21,7 +21,7 @@ use super::metrics::{Metrics, StreamRun, Tally, timed_stream};
 use super::responses::{PAIRS, PROMPT, TOKENS, chat_request};
 use super::server::ALIAS;
 use super::{QUICK, SLOW, client, config};
-use crate::checks::{CheckResult, Suite, ensure, millis};
+use crate::checks::{CheckResult, Suite, ensure, ensure_event_order, millis};
 
 /// Runs the checks against the plain server at `url`.
 pub(crate) async fn run(suite: &mut Suite, tally: &mut Tally, metrics: &mut Metrics, url: &str) {
@@ -183,17 +183,7 @@ async fn whole(client: &LMStudioClient) -> CheckResult {
 fn check_order(kinds: &[&str]) -> CheckResult {
     const HEAD: [&str; 2] = ["message_start", "content_block_start"];
     const TAIL: [&str; 3] = ["content_block_stop", "message_delta", "message_stop"];
-    let n = kinds.len();
-    ensure(n > HEAD.len() + TAIL.len(), || {
-        format!("only {n} events: {kinds:?}")
-    })?;
-    let middle = &kinds[HEAD.len()..n - TAIL.len()];
-    ensure(
-        kinds[..HEAD.len()] == HEAD
-            && kinds[n - TAIL.len()..] == TAIL
-            && middle.iter().all(|k| *k == "content_block_delta"),
-        || format!("event order {kinds:?}"),
-    )
+    ensure_event_order(kinds, &HEAD, "content_block_delta", &TAIL)
 }
 
 async fn streamed(client: &LMStudioClient) -> CheckResult {

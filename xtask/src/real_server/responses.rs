@@ -16,7 +16,7 @@ use vtcode_lmstudio::proto::responses::{
 use super::metrics::{Metrics, StreamRun, Tally, timed_stream};
 use super::server::ALIAS;
 use super::{QUICK, SLOW, client, config};
-use crate::checks::{CheckResult, Suite, ensure, millis};
+use crate::checks::{CheckResult, Suite, ensure, ensure_event_order, millis};
 
 /// The prompt and length every API is timed on beside `chat_stream` (the chat throughput
 /// runs' own; the Messages checks time theirs on it too).
@@ -142,17 +142,7 @@ fn check_order(kinds: &[&str]) -> CheckResult {
         "response.output_item.done",
         "response.completed",
     ];
-    let n = kinds.len();
-    ensure(n > HEAD.len() + TAIL.len(), || {
-        format!("only {n} events: {kinds:?}")
-    })?;
-    let middle = &kinds[HEAD.len()..n - TAIL.len()];
-    ensure(
-        kinds[..HEAD.len()] == HEAD
-            && kinds[n - TAIL.len()..] == TAIL
-            && middle.iter().all(|k| *k == "response.output_text.delta"),
-        || format!("event order {kinds:?}"),
-    )
+    ensure_event_order(kinds, &HEAD, "response.output_text.delta", &TAIL)
 }
 
 async fn streamed(client: &LMStudioClient) -> CheckResult {

@@ -9,7 +9,7 @@
 use crate::support;
 use crate::support::{Recorder, StartFresh};
 
-use lmstudio_testkit::{CatalogModel, Emulator, EmulatorBuilder, Profile, ReasoningField};
+use lmstudio_testkit::{CatalogModel, Emulator, Profile, ReasoningField};
 use serde_json::json;
 use vtcode_config::PreloadMode;
 use vtcode_lmstudio::proto::anthropic::{
@@ -19,17 +19,7 @@ use vtcode_lmstudio::{LMStudioClient, LmStudioError, LoadStep, ProgressEvent};
 
 const MODEL: &str = "openai/gpt-oss-20b";
 
-async fn loaded(builder: EmulatorBuilder) -> Emulator {
-    builder
-        .model(CatalogModel::gpt_oss_20b().loaded(true))
-        .start_fresh()
-        .await
-        .unwrap()
-}
-
-fn client_for(emulator: &Emulator) -> LMStudioClient {
-    LMStudioClient::new(&support::config_for(&emulator.url())).unwrap()
-}
+use support::{emulator_client as client_for, loaded_emulator as loaded};
 
 fn ask(text: &str) -> MessagesRequest {
     MessagesRequest::new(MODEL, vec![InputMessage::user(text)]).with_max_tokens(256)

@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::FusedStream;
-use lmstudio_testkit::{CatalogModel, Emulator, EmulatorBuilder, Profile, ReasoningField};
+use lmstudio_testkit::{CatalogModel, Emulator, Profile, ReasoningField};
 use support::Recorder;
 use vtcode_config::{PreloadMode, VTCodeConfig};
 use vtcode_lmstudio::proto::native::v1::{ChatRequest, ChatStreamEvent};
-use vtcode_lmstudio::{LMStudioClient, LmStudioError, LoadStep, ProgressEvent};
+use vtcode_lmstudio::{LmStudioError, LoadStep, ProgressEvent};
 
 const MODEL: &str = "openai/gpt-oss-20b";
 
@@ -24,18 +24,7 @@ fn config_for(emulator: &Emulator) -> VTCodeConfig {
     support::config_for(&emulator.url())
 }
 
-fn client_for(emulator: &Emulator) -> LMStudioClient {
-    LMStudioClient::new(&config_for(emulator)).unwrap()
-}
-
-/// An emulator whose model is already loaded.
-async fn loaded(builder: EmulatorBuilder) -> Emulator {
-    builder
-        .model(CatalogModel::gpt_oss_20b().loaded(true))
-        .start_fresh()
-        .await
-        .unwrap()
-}
+use support::{emulator_client as client_for, loaded_emulator as loaded};
 
 fn request(input: &str) -> ChatRequest {
     ChatRequest::new(MODEL, input)

@@ -5,28 +5,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::support;
-use crate::support::StartFresh;
 
-use lmstudio_testkit::{CatalogModel, Emulator, EmulatorBuilder, Profile, ReasoningField};
+use lmstudio_testkit::{Emulator, Profile, ReasoningField};
 use serde_json::json;
 use vtcode_lmstudio::proto::responses::{
     Item, ResponseStatus, ResponsesInput, ResponsesRequest, ResponsesTool,
 };
-use vtcode_lmstudio::{LMStudioClient, LmStudioError, strip_unsupported_tools};
+use vtcode_lmstudio::{LmStudioError, strip_unsupported_tools};
 
 const MODEL: &str = "openai/gpt-oss-20b";
 
-async fn loaded(builder: EmulatorBuilder) -> Emulator {
-    builder
-        .model(CatalogModel::gpt_oss_20b().loaded(true))
-        .start_fresh()
-        .await
-        .unwrap()
-}
-
-fn client_for(emulator: &Emulator) -> LMStudioClient {
-    LMStudioClient::new(&support::config_for(&emulator.url())).unwrap()
-}
+use support::{emulator_client as client_for, loaded_emulator as loaded};
 
 fn shell_tool() -> ResponsesTool {
     ResponsesTool::function(

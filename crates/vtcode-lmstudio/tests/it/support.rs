@@ -220,3 +220,19 @@ impl StartFresh for lmstudio_testkit::EmulatorBuilder {
         Ok(emulator)
     }
 }
+
+/// An emulator (started fresh) whose `openai/gpt-oss-20b` is already downloaded and loaded.
+pub async fn loaded_emulator(
+    builder: lmstudio_testkit::EmulatorBuilder,
+) -> lmstudio_testkit::Emulator {
+    builder
+        .model(lmstudio_testkit::CatalogModel::gpt_oss_20b().loaded(true))
+        .start_fresh()
+        .await
+        .unwrap()
+}
+
+/// A client of `emulator` with the default settings (`LMStudioClient::new`).
+pub fn emulator_client(emulator: &lmstudio_testkit::Emulator) -> LMStudioClient {
+    LMStudioClient::new(&config_for(&emulator.url())).unwrap()
+}
